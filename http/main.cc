@@ -1,0 +1,226 @@
+// cashierd: the composition root. Subcommands:
+//   serve [--config FILE] [--listen HOST:PORT] [--data DIR] [--shards N]
+//   check --config FILE
+// Thread: main. Signals are blocked in every thread and taken here with sigwait.
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+#include <pthread.h>
+#include <signal.h>
+
+#include "http/config.h"
+#include "http/server.h"
+#include "reactor/base/log.h"
+#include "reactor/listener.h"
+
+namespace {
+
+using cashierd::http::Config;
+
+constexpr std::string_view usage =
+        "usage: cashierd serve [--config FILE] [--listen HOST:PORT] [--data DIR] [--shards N]\n"
+        "       cashierd check --config FILE\n";
+
+struct Options {
+    std::string config_path;
+    std::string listen;
+    std::string data_dir;
+    std::string shards;
+};
+
+bool parse_options(int argc, char** argv, int first, Options& options, std::string& error) {
+    for (int i = first; i < argc; ++i) {
+        std::string_view flag = argv[i];
+        std::string* target = nullptr;
+        if (flag == "--config") target = &options.config_path;
+        if (flag == "--listen") target = &options.listen;
+        if (flag == "--data") target = &options.data_dir;
+        if (flag == "--shards") target = &options.shards;
+        if (target == nullptr) {
+            error = "unknown argument: " + std::string(flag);
+            return false;
+        }
+        if (i + 1 >= argc) {
+            error = std::string(flag) + " needs a value";
+            return false;
+        }
+        *target = argv[++i];
+    }
+    return true;
+}
+
+bool read_file(const std::string& path, std::string& out) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    out = buffer.str();
+    return true;
+}
+
+// Loads the config (the embedded demo config without --config) and applies flag overrides.
+bool load_config(const Options& options, Config& config, std::string& error) {
+    std::string text(cashierd::http::demo_config_json);
+    std::string source = "embedded conf/demo.json";
+    if (!options.config_path.empty()) {
+        source = options.config_path;
+        if (!read_file(options.config_path, text)) {
+            error = options.config_path + ": cannot read";
+            return false;
+        }
+    }
+    std::string problem;
+    if (!cashierd::http::parse_config(text, config, problem)) {
+        error = source + ": " + problem;
+        return false;
+    }
+    if (!options.listen.empty()) {
+        if (!cashierd::http::parse_listen(options.listen, config.listen_host, config.listen_port)) {
+            error = "--listen: expected HOST:PORT";
+            return false;
+        }
+    }
+    if (!options.data_dir.empty()) config.data_dir = options.data_dir;
+    if (!options.shards.empty()) {
+        char* end = nullptr;
+        unsigned long shards = std::strtoul(options.shards.c_str(), &end, 10);
+        if (end == options.shards.c_str() || *end != '\0' ||
+            shards > cashierd::limits::shards_max) {
+            error = "--shards: expected 0.." + std::to_string(cashierd::limits::shards_max);
+            return false;
+        }
+        config.shards = static_cast<std::uint32_t>(shards);
+    }
+    return true;
+}
+
+cashierd::log::Level to_log_level(cashierd::http::LogLevel level) {
+    switch (level) {
+        case cashierd::http::LogLevel::debug:
+            return cashierd::log::Level::debug;
+        case cashierd::http::LogLevel::info:
+            return cashierd::log::Level::info;
+        case cashierd::http::LogLevel::warn:
+            return cashierd::log::Level::warn;
+        case cashierd::http::LogLevel::error:
+            return cashierd::log::Level::error;
+    }
+    return cashierd::log::Level::info;
+}
+
+std::string host_for_url(const std::string& host) {
+    if (host.find(':') != std::string::npos) return "[" + host + "]";
+    if (host == "0.0.0.0") return "127.0.0.1";
+    return host;
+}
+
+void print_banner(const Config& config, const cashierd::http::Server& server) {
+    std::string base =
+            "http://" + host_for_url(config.listen_host) + ":" + std::to_string(server.port());
+    std::string listen = host_for_url(config.listen_host) + ":" + std::to_string(server.port());
+    std::printf(
+            "cashierd listening on %s\n"
+            "  shards      %zu\n"
+            "  data dir    %s\n"
+            "  durability  %s\n"
+            "  health      %s/healthz\n"
+            "  ready       %s/readyz\n"
+            "  metrics     %s/metrics\n",
+            base.c_str(), server.shard_count(), config.data_dir.c_str(),
+            config.durability == cashierd::http::Durability::fsync ? "fsync" : "relaxed",
+            base.c_str(), base.c_str(), base.c_str());
+    std::fflush(stdout);
+    cashierd::log::info("listening", {{"listen", listen},
+                                      {"shards", static_cast<std::int64_t>(server.shard_count())},
+                                      {"data_dir", config.data_dir}});
+}
+
+int serve(const Options& options) {
+    Config config;
+    std::string error;
+    if (!load_config(options, config, error)) {
+        std::fprintf(stderr, "cashierd: %s\n", error.c_str());
+        return 2;
+    }
+    cashierd::log::set_level(to_log_level(config.log.level));
+
+    // Writes to a closed socket must fail with EPIPE, not kill the process.
+    signal(SIGPIPE, SIG_IGN);
+    // Blocked before any thread starts, so every shard inherits the mask and only sigwait
+    // below ever takes these signals.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    cashierd::reactor::raise_open_files_limit();
+
+    cashierd::http::Server server(config);
+    cashierd::http::add_health_routes(server);
+    if (!server.start(error)) {
+        cashierd::log::error("startup failed", {{"error", error}});
+        std::fprintf(stderr, "cashierd: %s\n", error.c_str());
+        return 1;
+    }
+    print_banner(config, server);
+
+    while (true) {
+        int signal_number = 0;
+        if (sigwait(&signals, &signal_number) != 0) continue;
+        if (signal_number == SIGHUP) {
+            cashierd::log::info("SIGHUP: no reloadable settings in this version");
+            continue;
+        }
+        cashierd::log::info("stopping",
+                            {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+        break;
+    }
+    server.request_stop();
+    server.wait();
+    cashierd::log::info("stopped");
+    return 0;
+}
+
+int check(const Options& options) {
+    if (options.config_path.empty()) {
+        std::fprintf(stderr, "cashierd check: --config FILE is required\n");
+        return 2;
+    }
+    Config config;
+    std::string error;
+    if (!load_config(options, config, error)) {
+        std::fprintf(stderr, "cashierd check: %s\n", error.c_str());
+        return 1;
+    }
+    std::printf("%s: ok\n", options.config_path.c_str());
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fputs(usage.data(), stderr);
+        return 2;
+    }
+    std::string_view command = argv[1];
+    Options options;
+    std::string error;
+    if (command == "help" || command == "--help" || command == "-h") {
+        std::fputs(usage.data(), stdout);
+        return 0;
+    }
+    if (!parse_options(argc, argv, 2, options, error)) {
+        std::fprintf(stderr, "cashierd: %s\n%s", error.c_str(), usage.data());
+        return 2;
+    }
+    if (command == "serve") return serve(options);
+    if (command == "check") return check(options);
+    std::fprintf(stderr, "cashierd: unknown command %s\n%s", argv[1], usage.data());
+    return 2;
+}

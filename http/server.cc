@@ -1,0 +1,313 @@
+#include "http/server.h"
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <unistd.h>
+
+#include "http/connection.h"
+#include "http/error_mapping.h"
+#include "providers/crypto.h"
+#include "reactor/base/assert.h"
+#include "reactor/base/clock.h"
+#include "reactor/base/log.h"
+#include "reactor/listener.h"
+
+namespace cashierd::http {
+namespace {
+
+constexpr std::uint64_t sweep_interval_ms = 250;
+constexpr int listen_backlog = 4096;
+
+// Sent to a connection over the shard's cap, before closing it.
+const std::string& refused_response() {
+    static const std::string response = [] {
+        std::string body;
+        append_error_body(body, Status(StatusCode::ret_err_noservice, "too_many_connections"));
+        std::string out;
+        ResponseHead head;
+        head.status = 503;
+        head.close = true;
+        append_response(out, head, body, {{"Retry-After", "1"}});
+        return out;
+    }();
+    return response;
+}
+
+}  // namespace
+
+// ShardRuntime
+
+ShardRuntime::ShardRuntime(Server& server, ShardId id)
+    : server_(server),
+      id_(id),
+      shard_(id),
+      json_(server.config().limits.body_bytes_max),
+      metrics_(server.router().size()),
+      mailbox_(server.config().limits.mailbox_messages_max),
+      connections_(static_cast<std::uint32_t>(server.config().limits.connections_per_shard_max)) {
+    std::array<std::uint8_t, 8> random{};
+    crypto::random_bytes(random);
+    for (std::uint8_t byte : random)
+        request_id_prefix_ = (request_id_prefix_ << 8) | byte;
+}
+
+ShardRuntime::~ShardRuntime() = default;
+
+const Config& ShardRuntime::config() const {
+    return server_.config();
+}
+
+void ShardRuntime::setup(int listen_fd) {
+    mailbox_.start(loop(), on_message, this);
+    CASHIERD_ASSERT(uv_async_init(loop(), &control_, on_control) == 0);
+    control_.data = this;
+    CASHIERD_ASSERT(uv_timer_init(loop(), &sweep_) == 0);
+    sweep_.data = this;
+    CASHIERD_ASSERT(uv_timer_start(&sweep_, on_sweep, sweep_interval_ms, sweep_interval_ms) == 0);
+    listener_.data = this;
+    int rc = reactor::listen_on_loop(loop(), &listener_, listen_fd, listen_backlog, on_connection);
+    if (rc != 0) {
+        log::error("listen failed", {{"error", uv_err_name(rc)}});
+        CASHIERD_ASSERT(rc == 0);
+    }
+    listener_open_ = true;
+    server_.on_shard_ready();
+}
+
+std::string_view ShardRuntime::http_date() {
+    std::int64_t now = RealClock::instance().unix_seconds();
+    if (now != date_second_) {
+        format_http_date(now, date_);
+        date_second_ = now;
+    }
+    return {date_, sizeof date_};
+}
+
+std::size_t ShardRuntime::next_request_id(char* out) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::uint64_t counter = ++request_id_counter_;
+    for (int i = 15; i >= 0; --i) {
+        out[i] = hex[(request_id_prefix_ >> ((15 - i) * 4)) & 0xf];
+        out[16 + i] = hex[(counter >> ((15 - i) * 4)) & 0xf];
+    }
+    return 32;
+}
+
+void ShardRuntime::on_connection(uv_stream_t* listener, int status) {
+    auto* runtime = static_cast<ShardRuntime*>(listener->data);
+    if (status < 0) {
+        log::warn("accept failed", {{"error", uv_err_name(status)}});
+        return;
+    }
+    if (runtime->connections_.full()) {
+        runtime->refuse_one();
+    } else {
+        runtime->accept_one();
+    }
+}
+
+void ShardRuntime::accept_one() {
+    std::int64_t slot = connections_.acquire(
+            [this](std::uint32_t index) { return std::make_unique<Connection>(*this, index); });
+    CASHIERD_ASSERT(slot >= 0);
+    auto index = static_cast<std::uint32_t>(slot);
+    Connection* connection = connections_.resolve(index, connections_.generation(index));
+    CASHIERD_ASSERT(connection != nullptr);
+    connection->open(reinterpret_cast<uv_stream_t*>(&listener_));
+}
+
+void ShardRuntime::refuse_one() {
+    // Over the cap: accept, answer 503 and close, so the client learns why instead of waiting
+    // in the kernel's backlog. Rare and bounded by the accept rate, so it may allocate.
+    auto* tcp = new uv_tcp_t;
+    CASHIERD_ASSERT(uv_tcp_init(loop(), tcp) == 0);
+    if (uv_accept(reinterpret_cast<uv_stream_t*>(&listener_),
+                  reinterpret_cast<uv_stream_t*>(tcp)) == 0) {
+        const std::string& response = refused_response();
+        uv_buf_t buffer = uv_buf_init(const_cast<char*>(response.data()),
+                                      static_cast<unsigned>(response.size()));
+        uv_try_write(reinterpret_cast<uv_stream_t*>(tcp), &buffer, 1);
+    }
+    metrics_.connections_refused.add();
+    uv_close(reinterpret_cast<uv_handle_t*>(tcp),
+             [](uv_handle_t* handle) { delete reinterpret_cast<uv_tcp_t*>(handle); });
+}
+
+void ShardRuntime::on_connection_closed(std::uint32_t slot) {
+    connections_.release(slot);
+    check_drained();
+}
+
+void ShardRuntime::on_sweep(uv_timer_t* timer) {
+    auto* runtime = static_cast<ShardRuntime*>(timer->data);
+    std::uint64_t now = uv_now(runtime->loop());
+    runtime->connections_.for_each(
+            [now](Connection& connection) { connection.check_deadline(now); });
+}
+
+void ShardRuntime::on_control(uv_async_t* async) {
+    auto* runtime = static_cast<ShardRuntime*>(async->data);
+    int phase = runtime->server_.phase_.load();
+    if (phase >= 1 && !runtime->draining_) runtime->begin_drain();
+    if (phase >= 2 && !runtime->finished_) runtime->finish();
+}
+
+void ShardRuntime::begin_drain() {
+    draining_ = true;
+    if (listener_open_) {
+        uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+        listener_open_ = false;
+    }
+    connections_.for_each([](Connection& connection) { connection.drain(); });
+    check_drained();
+}
+
+void ShardRuntime::check_drained() {
+    if (!draining_ || reported_drained_ || connections_.in_use() != 0) return;
+    reported_drained_ = true;
+    server_.on_shard_drained();
+}
+
+void ShardRuntime::finish() {
+    finished_ = true;
+    draining_ = true;
+    if (listener_open_) {
+        uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+        listener_open_ = false;
+    }
+    connections_.for_each([](Connection& connection) { connection.force_close(); });
+    mailbox_.close();
+    uv_close(reinterpret_cast<uv_handle_t*>(&control_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&sweep_), nullptr);
+    shard_.close_hooks();
+}
+
+void ShardRuntime::on_message(void* context, ShardMessage& message) {
+    auto* runtime = static_cast<ShardRuntime*>(context);
+    switch (message.kind) {
+        case ShardMessage::Kind::ping: {
+            ShardMessage pong = message;
+            pong.kind = ShardMessage::Kind::pong;
+            pong.from = runtime->id_;
+            runtime->server_.shard(message.from).mailbox().post_reply(pong);
+            break;
+        }
+        case ShardMessage::Kind::pong:
+            runtime->deliver(message);
+            break;
+    }
+}
+
+void ShardRuntime::deliver(const ShardMessage& message) {
+    CASHIERD_ASSERT(message.reply_to.shard == id_);
+    Connection* connection =
+            connections_.resolve(message.reply_to.slot, message.reply_to.generation);
+    if (connection == nullptr) {
+        metrics_.replies_dropped.add();
+        return;
+    }
+    connection->deliver(message);
+}
+
+// Server
+
+Server::Server(Config config) : config_(std::move(config)) {}
+
+Server::~Server() {
+    if (!shards_.empty() && !stopped_) {
+        request_stop();
+        wait();
+    }
+}
+
+void Server::add_route(Method method, std::string_view pattern, Handler route_handler) {
+    CASHIERD_ASSERT(shards_.empty());
+    RouteId id = router_.add(method, pattern);
+    CASHIERD_ASSERT(id == handlers_.size());
+    handlers_.push_back(route_handler);
+}
+
+bool Server::start(std::string& error) {
+    CASHIERD_ASSERT(shards_.empty());
+    std::size_t count = config_.shards;
+    if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
+    count = std::min(count, limits::shards_max);
+
+    std::error_code ec;
+    std::filesystem::create_directories(config_.data_dir, ec);
+    if (ec || ::access(config_.data_dir.c_str(), W_OK) != 0) {
+        error = "data_dir " + config_.data_dir + " is not a writable directory";
+        return false;
+    }
+
+    reactor::ListenSockets sockets;
+    if (!reactor::open_listen_sockets(config_.listen_host, config_.listen_port, count, sockets,
+                                      error)) {
+        return false;
+    }
+    port_ = sockets.port;
+    for (std::size_t i = 0; i < count; ++i) {
+        shards_.push_back(std::make_unique<ShardRuntime>(*this, static_cast<ShardId>(i)));
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        ShardRuntime* runtime = shards_[i].get();
+        int fd = sockets.fds[i];
+        runtime->shard_.start([runtime, fd](reactor::Shard&) { runtime->setup(fd); });
+    }
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return shards_ready_ == shards_.size(); });
+    return true;
+}
+
+void Server::on_shard_ready() {
+    std::lock_guard lock(mutex_);
+    ++shards_ready_;
+    changed_.notify_all();
+}
+
+void Server::on_shard_drained() {
+    std::lock_guard lock(mutex_);
+    ++shards_drained_;
+    changed_.notify_all();
+}
+
+void Server::request_stop() {
+    if (stopping_.exchange(true)) return;
+    phase_.store(1);
+    for (auto& runtime : shards_)
+        uv_async_send(&runtime->control_);
+    std::lock_guard lock(mutex_);
+    stop_requested_ = true;
+    changed_.notify_all();
+}
+
+void Server::wait() {
+    if (stopped_) return;
+    {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return stop_requested_; });
+        bool drained = changed_.wait_for(
+                lock, std::chrono::milliseconds(config_.limits.shutdown_timeout_ms),
+                [&] { return shards_drained_ == shards_.size(); });
+        if (!drained) log::warn("shutdown timeout: closing connections still in flight");
+    }
+    phase_.store(2);
+    for (auto& runtime : shards_)
+        uv_async_send(&runtime->control_);
+    for (auto& runtime : shards_)
+        runtime->shard_.join();
+    stopped_ = true;
+}
+
+void Server::render_metrics_text(std::string& out) {
+    std::vector<ShardMetricsView> views;
+    views.reserve(shards_.size());
+    for (auto& runtime : shards_) {
+        views.push_back(ShardMetricsView{&runtime->metrics(), runtime->mailbox().depth()});
+    }
+    render_metrics(out, router_, views);
+}
+
+}  // namespace cashierd::http

@@ -1,0 +1,267 @@
+// Server: the composition of shards, listeners, mailboxes, connections and routes. main() and
+// the in-process tests build one from a Config, add routes, start() it and stop() it.
+// Thread: construct, add_route, start, request_stop and wait on the main thread;
+// request_stop is also safe from a signal-handling thread. Each ShardRuntime is shard-owned.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <uv.h>
+
+#include "http/config.h"
+#include "http/json_reader.h"
+#include "http/metrics.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "http/router.h"
+#include "reactor/base/ids.h"
+#include "reactor/base/status.h"
+#include "reactor/buffer_pool.h"
+#include "reactor/mailbox.h"
+#include "reactor/shard.h"
+#include "reactor/slot_table.h"
+
+namespace cashierd::http {
+
+class Connection;
+class Exchange;
+class Server;
+class ShardRuntime;
+
+/// A message between shards, carried by value. Replies name their connection by ConnectionRef
+/// and the exchange they belong to by `exchange`, so a reply that arrives after its connection
+/// closed, or after its request was answered, is dropped.
+struct ShardMessage {
+    enum class Kind : std::uint8_t { ping, pong };
+    Kind kind = Kind::ping;
+    ShardId from = 0;
+    ConnectionRef reply_to;
+    std::uint64_t exchange = 0;
+};
+
+enum class HandlerResult : std::uint8_t {
+    done,      // The handler responded.
+    deferred,  // A reply from another shard will complete the exchange (Exchange::defer).
+};
+
+using Handler = HandlerResult (*)(Exchange& exchange);
+using Continuation = void (*)(Exchange& exchange, const ShardMessage& reply);
+
+/// One request and its response, as a handler sees it. Lives inside its Connection; valid from
+/// dispatch until the response is appended.
+class Exchange {
+public:
+    const Request& request() const { return *request_; }
+
+    const PathParams& params() const { return params_; }
+
+    ShardRuntime& shard() const { return *shard_; }
+
+    std::string_view request_id() const { return {request_id_, request_id_length_}; }
+
+    ConnectionRef connection_ref() const { return ref_; }
+
+    std::uint64_t id() const { return id_; }
+
+    /// A per-shard string to build a response body in; empty on return.
+    std::string& body_scratch();
+
+    /// Responds with a body of `content_type`.
+    void respond(std::uint16_t status, std::string_view content_type, std::string_view body,
+                 std::initializer_list<ExtraHeader> extra = {});
+
+    void respond_json(std::uint16_t status, std::string_view body,
+                      std::initializer_list<ExtraHeader> extra = {}) {
+        respond(status, "application/json", body, extra);
+    }
+
+    /// Responds with the error JSON of `status` and its HTTP status.
+    void respond_error(const Status& status, std::initializer_list<ExtraHeader> extra = {});
+
+    /// Waits for `replies` cross-shard replies; `continuation` runs for each, on this shard,
+    /// until one of them responds. The handler returns HandlerResult::deferred.
+    void defer(std::uint32_t replies, Continuation continuation);
+
+    /// Replies still awaited.
+    std::uint32_t awaiting() const { return awaiting_; }
+
+    bool responded() const { return responded_; }
+
+private:
+    friend class Connection;
+
+    const Request* request_ = nullptr;
+    PathParams params_;
+    ShardRuntime* shard_ = nullptr;
+    Connection* connection_ = nullptr;
+    ConnectionRef ref_;
+    std::uint64_t id_ = 0;
+    RouteId route_ = 0;
+    bool routed_ = false;
+    bool responded_ = false;
+    std::uint16_t status_ = 0;
+    std::uint32_t awaiting_ = 0;
+    Continuation continuation_ = nullptr;
+    std::uint64_t started_ns_ = 0;
+    char request_id_[limits::request_id_bytes_max] = {};
+    std::size_t request_id_length_ = 0;
+};
+
+/// Everything one shard owns. Only that shard's thread touches it, except `mailbox.post()`,
+/// the metrics' relaxed reads and `control_` (uv_async_send).
+class ShardRuntime {
+public:
+    ShardRuntime(Server& server, ShardId id);
+    ~ShardRuntime();
+    ShardRuntime(const ShardRuntime&) = delete;
+    ShardRuntime& operator=(const ShardRuntime&) = delete;
+
+    ShardId id() const { return id_; }
+
+    Server& server() const { return server_; }
+
+    reactor::Shard& shard() { return shard_; }
+
+    uv_loop_t* loop() { return shard_.loop(); }
+
+    const Config& config() const;
+
+    reactor::BufferPool& pool() { return pool_; }
+
+    JsonReader& json() { return json_; }
+
+    ShardMetrics& metrics() { return metrics_; }
+
+    const ShardMetrics& metrics() const { return metrics_; }
+
+    reactor::Mailbox<ShardMessage>& mailbox() { return mailbox_; }
+
+    std::string& body_scratch() { return body_scratch_; }
+
+    /// The current Date header value (refreshed once a second).
+    std::string_view http_date();
+
+    /// Writes a fresh request id (32 hex digits) into `out`; returns its length.
+    std::size_t next_request_id(char* out);
+
+    bool draining() const { return draining_; }
+
+    /// Delivers a reply to the connection it names, if it still lives (else counts a drop).
+    void deliver(const ShardMessage& message);
+
+    // Connection bookkeeping (Connection calls these).
+    void on_connection_closed(std::uint32_t slot);
+
+    reactor::SlotTable<Connection>& connections() { return connections_; }
+
+    /// A buffer to read into and throw away (lingering close).
+    char* discard_buffer() { return discard_; }
+
+private:
+    friend class Server;
+
+    void setup(int listen_fd);
+    void begin_drain();
+    void finish();
+    void check_drained();
+    static void on_connection(uv_stream_t* listener, int status);
+    static void on_sweep(uv_timer_t* timer);
+    static void on_control(uv_async_t* async);
+    static void on_message(void* context, ShardMessage& message);
+    void accept_one();
+    void refuse_one();
+
+    Server& server_;
+    ShardId id_;
+    reactor::Shard shard_;
+    reactor::BufferPool pool_;
+    JsonReader json_;
+    ShardMetrics metrics_;
+    reactor::Mailbox<ShardMessage> mailbox_;
+    reactor::SlotTable<Connection> connections_;
+    std::string body_scratch_;
+    uv_tcp_t listener_{};
+    uv_timer_t sweep_{};
+    uv_async_t control_{};
+    bool listener_open_ = false;
+    bool draining_ = false;
+    bool finished_ = false;
+    bool reported_drained_ = false;
+    std::int64_t date_second_ = -1;
+    char date_[29] = {};
+    std::uint64_t request_id_prefix_ = 0;
+    std::uint64_t request_id_counter_ = 0;
+    char discard_[4096] = {};
+};
+
+class Server {
+public:
+    explicit Server(Config config);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    /// Registers a route before start().
+    void add_route(Method method, std::string_view pattern, Handler route_handler);
+
+    /// Binds the listening sockets and starts every shard; returns once all shards listen.
+    /// False with `error` set when the address cannot be bound or the data dir is unusable.
+    bool start(std::string& error);
+
+    /// Any thread: stop accepting, finish in-flight requests, then stop the shards.
+    void request_stop();
+
+    /// Blocks until the shards have stopped (after request_stop).
+    void wait();
+
+    const Config& config() const { return config_; }
+
+    const Router& router() const { return router_; }
+
+    Handler handler(RouteId route) const { return handlers_[route]; }
+
+    std::uint16_t port() const { return port_; }
+
+    std::size_t shard_count() const { return shards_.size(); }
+
+    ShardRuntime& shard(std::size_t index) { return *shards_[index]; }
+
+    /// True between start() and the beginning of shutdown.
+    bool accepting() const { return !stopping_.load(std::memory_order_relaxed); }
+
+    /// Renders /metrics for every shard.
+    void render_metrics_text(std::string& out);
+
+private:
+    friend class ShardRuntime;
+
+    void on_shard_ready();
+    void on_shard_drained();
+
+    Config config_;
+    Router router_;
+    std::vector<Handler> handlers_;
+    std::vector<std::unique_ptr<ShardRuntime>> shards_;
+    std::uint16_t port_ = 0;
+    std::atomic<bool> stopping_{false};
+    std::atomic<int> phase_{0};  // 0 running, 1 draining, 2 finishing.
+
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::size_t shards_ready_ = 0;    // Guarded by mutex_.
+    std::size_t shards_drained_ = 0;  // Guarded by mutex_.
+    bool stop_requested_ = false;     // Guarded by mutex_.
+    bool stopped_ = false;
+};
+
+/// Adds /healthz, /readyz and /metrics.
+void add_health_routes(Server& server);
+
+}  // namespace cashierd::http
