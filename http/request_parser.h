@@ -123,6 +123,7 @@ private:
     std::size_t trailer_bytes_ = 0;
     std::string_view transfer_encoding_;  // Value of the one Transfer-Encoding header, trimmed.
     std::string_view expect_;             // Value of the first Expect header, trimmed.
+    std::string_view header_name_;        // The field name being parsed, until complete.
 };
 
 }  // namespace cashierd::http

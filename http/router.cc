@@ -75,7 +75,7 @@ RouteMatch Router::match(Method method, std::string_view path) const {
     for (std::size_t i = 0; i < routes_.size(); ++i) {
         const Route& route = routes_[i];
         if (!match_segments(route, path, params)) continue;
-        if (route.method == wanted) {
+        if (route.method == method || route.method == wanted) {
             result.kind = RouteMatch::Kind::found;
             result.route = static_cast<RouteId>(i);
             result.params = params;
@@ -98,13 +98,11 @@ std::size_t Router::format_allow(std::uint16_t allowed_methods, char* out, std::
     for (unsigned m = 0; m <= static_cast<unsigned>(Method::other); ++m) {
         if ((allowed_methods & (1u << m)) == 0) continue;
         std::string_view name = method_name(static_cast<Method>(m));
-        if (length != 0 && length + 2 <= size) {
-            out[length++] = ',';
-            out[length++] = ' ';
-        }
-        for (char c : name) {
-            if (length < size) out[length++] = c;
-        }
+        std::string_view separator = length == 0 ? "" : ", ";
+        // Whole names only: a truncated list is still a valid list.
+        if (length + separator.size() + name.size() > size) break;
+        for (char c : separator) out[length++] = c;
+        for (char c : name) out[length++] = c;
     }
     return length;
 }

@@ -56,6 +56,23 @@ int open_one(const sockaddr_storage& address, socklen_t length, std::string& err
     return fd;
 }
 
+// SO_REUSEPORT would let a second cashierd bind the same port and silently take half the
+// traffic. A probe bound without it fails with EADDRINUSE while anyone listens there.
+bool port_is_free(const sockaddr_storage& address, socklen_t length, const std::string& where,
+                  std::string& error) {
+    int fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        error = "socket " + where + ": " + std::strerror(errno);
+        return false;
+    }
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    bool free = ::bind(fd, reinterpret_cast<const sockaddr*>(&address), length) == 0;
+    if (!free) error = "bind " + where + ": " + std::strerror(errno);
+    ::close(fd);
+    return free;
+}
+
 }  // namespace
 
 bool open_listen_sockets(const std::string& host, std::uint16_t port, std::size_t count,
@@ -67,6 +84,9 @@ bool open_listen_sockets(const std::string& host, std::uint16_t port, std::size_
         return false;
     }
     out.fds.clear();
+    if (port != 0 && !port_is_free(address, length, host + ":" + std::to_string(port), error)) {
+        return false;
+    }
     for (std::size_t i = 0; i < count; ++i) {
         std::string where = host + ":" + std::to_string(port);
         int fd = open_one(address, length, error, where);

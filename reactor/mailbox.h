@@ -68,15 +68,18 @@ public:
     /// Owning thread: refuses further posts and closes the handle. Messages still queued are
     /// dropped (the caller drains the shard's work before closing).
     void close() {
+        bool started = false;
         {
             std::lock_guard lock(mutex_);
             if (closed_) return;
+            started = open_;
             open_ = false;
             closed_ = true;
             incoming_.clear();
             depth_.store(0, std::memory_order_relaxed);
         }
-        uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+        // A mailbox closed before start() has no handle to close.
+        if (started) uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
     }
 
     /// Messages queued and not yet drained (approximate by the time it is read).

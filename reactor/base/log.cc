@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "reactor/base/assert.h"
 #include "reactor/base/clock.h"
 
 namespace cashierd::log {
@@ -37,7 +38,8 @@ public:
             if (c == '"' || c == '\\') {
                 put('\\');
                 put(c);
-            } else if (byte < 0x20) {
+            } else if (byte < 0x20 || byte >= 0x80) {
+                // Bytes from clients are not trusted to be UTF-8: escaped, the line stays JSON.
                 put("\\u00");
                 put(hex[byte >> 4]);
                 put(hex[byte & 0xf]);
@@ -55,7 +57,7 @@ public:
 
     void put_string_field(std::string_view key, std::string_view value) {
         put(",\"");
-        put(key);
+        put_escaped(key);
         put("\":\"");
         put_escaped(value);
         put('"');
@@ -63,7 +65,7 @@ public:
 
     void put_number_field(std::string_view key, std::int64_t value) {
         put(",\"");
-        put(key);
+        put_escaped(key);
         put("\":");
         put_number(value);
     }
@@ -122,6 +124,7 @@ void set_thread_shard(int shard) {
 std::size_t format_line(char* out, std::size_t capacity, std::int64_t unix_micros, Level level,
                         int shard, const Context& context, std::string_view message,
                         std::initializer_list<Extra> extras) {
+    CASHIERD_ASSERT(capacity >= 1);  // Room for the newline.
     LineBuffer line(out, capacity);
     line.put("{\"time\":\"");
     put_time(line, unix_micros);

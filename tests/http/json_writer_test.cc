@@ -4,6 +4,7 @@
 #include "http/json_writer.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <random>
@@ -75,13 +76,34 @@ bool completable(std::string_view prefix, std::size_t total) {
     return !only_surrogates;
 }
 
-std::string replace_invalid_utf8(std::string_view bytes) {
+// Decodes `bytes` with the model above. With `escape`, returns what the writer must emit: each
+// ill-formed subpart as \ufffd, JSON's short escapes, other controls as \u00xx, U+2028/U+2029
+// escaped. Without, returns what a parser must read back: ill-formed subparts as U+FFFD.
+std::string model(std::string_view bytes, bool escape) {
     std::string out;
+    const auto append_replacement = [&] { out += escape ? "\\ufffd" : replacement; };
     std::size_t i = 0;
     while (i < bytes.size()) {
         const auto lead = static_cast<unsigned char>(bytes[i]);
         if (lead < 0x80) {
-            out += bytes[i++];
+            ++i;
+            if (!escape) {
+                out += static_cast<char>(lead);
+            } else if (lead == '"' || lead == '\\') {
+                out += '\\';
+                out += static_cast<char>(lead);
+            } else if (lead >= 0x20) {
+                out += static_cast<char>(lead);
+            } else {
+                const std::string_view short_forms[] = {"\\b", "\\t", "\\n", "", "\\f", "\\r"};
+                if (lead >= 0x08 && lead <= 0x0D && !short_forms[lead - 0x08].empty()) {
+                    out += short_forms[lead - 0x08];
+                } else {
+                    char text[8];
+                    std::snprintf(text, sizeof(text), "\\u%04x", lead);
+                    out += text;
+                }
+            }
             continue;
         }
         std::size_t total = 0;
@@ -89,7 +111,7 @@ std::string replace_invalid_utf8(std::string_view bytes) {
         if ((lead & 0xF0) == 0xE0) total = 3;
         if ((lead & 0xF8) == 0xF0) total = 4;
         if (total == 0 || !completable(bytes.substr(i, 1), total)) {
-            out += replacement;
+            append_replacement();
             ++i;
             continue;
         }
@@ -98,14 +120,23 @@ std::string replace_invalid_utf8(std::string_view bytes) {
                completable(bytes.substr(i, size + 1), total)) {
             ++size;
         }
-        if (size == total) {
-            out += bytes.substr(i, size);
+        const std::string_view sequence = bytes.substr(i, size);
+        if (size != total) {
+            append_replacement();
+        } else if (escape && sequence == "\xE2\x80\xA8") {
+            out += "\\u2028";
+        } else if (escape && sequence == "\xE2\x80\xA9") {
+            out += "\\u2029";
         } else {
-            out += replacement;
+            out += sequence;
         }
         i += size;
     }
     return out;
+}
+
+std::string replace_invalid_utf8(std::string_view bytes) {
+    return model(bytes, false);
 }
 
 void append_utf8(std::string& out, std::uint32_t code_point) {
@@ -219,13 +250,15 @@ TEST(JsonWriter, SixtyFourLevelsOfNesting) {
         json.begin_array();
         json.int64(i);
     }
-    for (int i = 0; i < 64; ++i)
+    for (int i = 0; i < 64; ++i) {
         json.end_array();
+    }
     json.begin_array();  // Depth is back to 0: a second top-level value, no comma.
     json.end_array();
     std::string expected;
-    for (int i = 0; i < 64; ++i)
-        expected += "[" + std::to_string(i);
+    for (int i = 0; i < 64; ++i) {
+        expected += (i == 0 ? "[" : ",[") + std::to_string(i);
+    }
     expected += std::string(64, ']') + "[]";
     EXPECT_EQ(out, expected);
 }
@@ -236,8 +269,9 @@ TEST(JsonWriterDeathTest, SixtyFifthLevelStopsTheProcess) {
             {
                 std::string out;
                 JsonWriter json(out);
-                for (int i = 0; i < 65; ++i)
+                for (int i = 0; i < 65; ++i) {
                     json.begin_array();
+                }
             },
             "depth_");
 }
@@ -294,10 +328,28 @@ TEST(JsonWriter, InvalidUtf8BecomesReplacementCharacters) {
     }
 }
 
+// The writer skips plain text eight bytes at a time: a byte that needs a look must be seen at
+// every offset of a word, and bytes next to the special ones must not be mistaken for them.
+TEST(JsonWriter, EveryByteIsSeenAtEveryOffset) {
+    const std::string plain = "abcdefghijklmnopqrstuvwx";
+    for (int byte = 0; byte < 256; ++byte) {
+        for (std::size_t offset = 0; offset < 17; ++offset) {
+            std::string input = plain;
+            input[offset] = static_cast<char>(byte);
+            SCOPED_TRACE(::testing::PrintToString(input));
+            ASSERT_EQ(escaped(input), model(input, true));
+        }
+    }
+    // A two-byte character straddling a word boundary passes through whole.
+    const std::string straddling = "abcdefg\xC3\xA9hijklmn";
+    EXPECT_EQ(escaped(straddling), straddling);
+}
+
 TEST(JsonWriter, RandomStringsRoundTripThroughSimdjson) {
     std::uint64_t seed = std::random_device{}();
-    if (const char* text = std::getenv("CASHIERD_TEST_SEED"))
+    if (const char* text = std::getenv("CASHIERD_TEST_SEED")) {
         seed = std::strtoull(text, nullptr, 10);
+    }
     std::cout << "seed " << seed << " (rerun with CASHIERD_TEST_SEED=" << seed << ")\n";
     SCOPED_TRACE("seed " + std::to_string(seed));
     std::mt19937_64 random(seed);
@@ -347,6 +399,7 @@ TEST(JsonWriter, RandomStringsRoundTripThroughSimdjson) {
         }
         const std::string expected = replace_invalid_utf8(input);
         if (expected == input) ++valid_strings;
+        ASSERT_EQ(escaped(input), model(input, true)) << ::testing::PrintToString(input);
 
         std::string out;
         JsonWriter(out).begin_object().field(input, input).end_object();

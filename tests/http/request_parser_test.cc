@@ -551,6 +551,60 @@ TEST(RequestParserSplitTest, RandomSplitsGiveTheSameResult) {
     }
 }
 
+// Found by fuzz/request_parser_fuzz (corpus: regress_bare_lf_then_fold_split). llhttp refuses a
+// bare LF in a header value with an error position just past the LF, before it has seen the
+// byte after it; whether that byte was a fold must not decide the answer, or the answer would
+// depend on where a read ended.
+TEST(RequestParserSplitTest, BareLfBeforeAFoldGivesOneAnswerForEverySplit) {
+    const std::string input = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\n 3\r\n\r\nabc";
+    Outcome whole = parse_whole(input);
+    EXPECT_EQ(whole.detail, "invalid_header") << whole;
+    for (std::size_t cut = 1; cut < input.size(); ++cut) {
+        ASSERT_EQ(parse(input, {cut, input.size() - cut}), whole) << "cut at " << cut;
+    }
+}
+
+// Found by fuzz/request_parser_fuzz (corpus: regress_trailer_limit_split). A limit on a span
+// (a trailer, a chunk extension, the header count) checked on a piece of the span refused
+// some splits before llhttp met the syntax error further on in the same span, which whole
+// reads reported instead. Limits are now checked when the span completes.
+TEST(RequestParserSplitTest, SpanLimitsGiveOneAnswerForEverySplit) {
+    const ParserLimits small{256, 512};
+    std::string trailer =
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "3\r\nabc\r\n0\r\nX-Trailer: " +
+            std::string(300, 't') + "\x01\r\n\r\n";
+    std::string extension =
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "3;" +
+            std::string(200, 'n') + "\x01\r\nabc\r\n0\r\n\r\n";
+    std::string extra;
+    for (std::size_t i = 1; i < limits::headers_count_max; ++i)
+        extra += "X" + std::to_string(i) + ":\r\n";
+    std::string header_count = get_request("/", extra + "X-Bad\x01: v\r\n");
+
+    struct Case {
+        std::string input;
+        ParserLimits limits;
+        std::string_view detail;
+    };
+
+    const Case cases[] = {
+            {trailer, small, "invalid_header"},
+            {extension, ParserLimits{}, "malformed_request"},
+            {header_count, ParserLimits{}, "invalid_header"},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.input.substr(0, 80));
+        Outcome whole = parse_whole(c.input, c.limits);
+        EXPECT_EQ(whole.detail, c.detail) << whole;
+        for (std::size_t cut = 1; cut < c.input.size(); ++cut) {
+            ASSERT_EQ(parse(c.input, {cut, c.input.size() - cut}, c.limits), whole)
+                    << "cut at " << cut;
+        }
+    }
+}
+
 // ---- Bodies --------------------------------------------------------------------------------
 
 TEST(RequestParserTest, ChunkedBodyWithManyChunks) {

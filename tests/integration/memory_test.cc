@@ -31,8 +31,7 @@ TEST(Memory, TenThousandIdleKeepAliveConnectionsUnder64MiB) {
     constexpr int connections = 10000;
     if (limit.rlim_cur < connections + 100) GTEST_SKIP() << "RLIMIT_NOFILE too low";
 
-    ServerProcess server(ServerOptions{.shards = 2,
-                                       .limits_json = R"({"connections_per_shard_max":12000})"});
+    ServerProcess server(ServerOptions::with_limits(R"({"connections_per_shard_max":12000})", 2));
     ASSERT_TRUE(server.start()) << server.stderr_text();
     long rss_before = server.rss_kib();
 

@@ -24,7 +24,9 @@ protected:
     }
 
     void TearDown() override {
-        if (server_ && server_->running()) EXPECT_EQ(server_->stop(SIGTERM), 0);
+        if (server_ && server_->running()) {
+            EXPECT_EQ(server_->stop(SIGTERM), 0);
+        }
     }
 
     RawClient connect() {
@@ -63,7 +65,7 @@ TEST_F(ServerTest, HeadHasNoBody) {
     RawClient client = connect();
     client.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     HttpResponse head;
-    ASSERT_TRUE(client.read_response(head));
+    ASSERT_TRUE(client.read_response(head, 5000, true));
     EXPECT_EQ(head.status, 200);
     EXPECT_EQ(head.header("Content-Length"), "15");
     // The GET that follows must parse as the next response: HEAD sent no body bytes.
@@ -73,7 +75,7 @@ TEST_F(ServerTest, HeadHasNoBody) {
 }
 
 TEST_F(ServerTest, ReadyzPingsEveryShard) {
-    start(ServerOptions{.shards = 3});
+    start(ServerOptions::with_shards(3));
     HttpResponse response = http_request(server_->port(), "GET", "/readyz");
     EXPECT_EQ(response.status, 200);
     EXPECT_EQ(response.body, R"({"status":"ready","shards":3})");
@@ -243,7 +245,7 @@ TEST_F(ServerTest, ExpectContinueGets100ThenAnswer) {
 }
 
 TEST_F(ServerTest, HeaderDeadlineAnswers408AndCloses) {
-    start(ServerOptions{.limits_json = R"({"header_timeout_ms":300})"});
+    start(ServerOptions::with_limits(R"({"header_timeout_ms":300})"));
     RawClient client = connect();
     ASSERT_TRUE(client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n"));
     auto started = std::chrono::steady_clock::now();
@@ -256,7 +258,7 @@ TEST_F(ServerTest, HeaderDeadlineAnswers408AndCloses) {
 }
 
 TEST_F(ServerTest, BodyDeadlineAnswers408) {
-    start(ServerOptions{.limits_json = R"({"body_timeout_ms":300})"});
+    start(ServerOptions::with_limits(R"({"body_timeout_ms":300})"));
     RawClient client = connect();
     ASSERT_TRUE(client.send("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12"));
     HttpResponse response;
@@ -265,7 +267,7 @@ TEST_F(ServerTest, BodyDeadlineAnswers408) {
 }
 
 TEST_F(ServerTest, IdleKeepAliveConnectionIsClosed) {
-    start(ServerOptions{.limits_json = R"({"idle_timeout_ms":300})"});
+    start(ServerOptions::with_limits(R"({"idle_timeout_ms":300})"));
     RawClient client = connect();
     ASSERT_TRUE(client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
     HttpResponse response;
@@ -275,7 +277,7 @@ TEST_F(ServerTest, IdleKeepAliveConnectionIsClosed) {
 
 TEST_F(ServerTest, SlowClientDoesNotStallItsShard) {
     // One shard: the slow client and the fast one share a loop.
-    start(ServerOptions{.shards = 1});
+    start(ServerOptions::with_shards(1));
     RawClient slow = connect();
     std::string request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
     std::thread dribble([&] {
@@ -296,7 +298,7 @@ TEST_F(ServerTest, SlowClientDoesNotStallItsShard) {
 }
 
 TEST_F(ServerTest, ConnectionCapRefusesWith503) {
-    start(ServerOptions{.shards = 1, .limits_json = R"({"connections_per_shard_max":2})"});
+    start(ServerOptions::with_limits(R"({"connections_per_shard_max":2})", 1));
     RawClient a = connect();
     RawClient b = connect();
     HttpResponse response;
@@ -337,7 +339,7 @@ TEST_F(ServerTest, MetricsExposition) {
 }
 
 TEST_F(ServerTest, AccessLogIsJsonLinesWithRequestIdAndNoSecrets) {
-    start(ServerOptions{.access_log = true});
+    start([] { ServerOptions o; o.access_log = true; return o; }());
     http_request(server_->port(), "GET", "/healthz", {}, {{"X-Request-Id", "trace-me-42"}});
     std::this_thread::sleep_for(100ms);
     std::string log = server_->stderr_text();

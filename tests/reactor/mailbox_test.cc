@@ -49,7 +49,8 @@ constexpr std::uint32_t producers = 4;
 constexpr std::uint32_t messages_per_producer = 10'000;
 constexpr std::uint32_t messages_total = producers * messages_per_producer;
 
-// Consumer state: touched only on the consumer thread until it has been joined.
+// Consumer state: touched only on the consumer thread until it has been joined (except
+// `abandoned`, which producers read).
 struct Consumer {
     Mailbox<Message>* mailbox = nullptr;
     uv_timer_t watchdog{};
@@ -58,6 +59,8 @@ struct Consumer {
     std::uint32_t out_of_order = 0;
     std::uint32_t bad_producer = 0;
     bool timed_out = false;
+    // Set when the watchdog gives up, so producers stuck on a full mailbox stop retrying.
+    std::atomic<bool> abandoned{false};
 
     void finish() {
         mailbox->close();
@@ -82,6 +85,7 @@ void on_stress_message(void* context, Message& message) {
 void on_watchdog(uv_timer_t* timer) {
     auto* consumer = static_cast<Consumer*>(timer->data);
     consumer->timed_out = true;
+    consumer->abandoned.store(true);
     consumer->finish();
 }
 
@@ -95,9 +99,10 @@ TEST(MailboxTest, FourProducersDeliverEveryMessageOnceInOrder) {
     std::atomic<std::uint64_t> refusals{0};
     std::vector<std::thread> threads;
     for (std::uint32_t p = 0; p < producers; ++p) {
-        threads.emplace_back([&mailbox, &refusals, p] {
+        threads.emplace_back([&mailbox, &refusals, &consumer, p] {
             for (std::uint32_t s = 0; s < messages_per_producer; ++s) {
                 while (!mailbox.post(Message{p, s})) {
+                    if (consumer.abandoned.load()) return;
                     refusals.fetch_add(1, std::memory_order_relaxed);
                     std::this_thread::yield();
                 }
@@ -110,7 +115,7 @@ TEST(MailboxTest, FourProducersDeliverEveryMessageOnceInOrder) {
         ASSERT_EQ(uv_loop_init(&loop), 0);
         ASSERT_EQ(uv_timer_init(&loop, &consumer.watchdog), 0);
         consumer.watchdog.data = &consumer;
-        ASSERT_EQ(uv_timer_start(&consumer.watchdog, on_watchdog, 60'000, 0), 0);
+        ASSERT_EQ(uv_timer_start(&consumer.watchdog, on_watchdog, 30'000, 0), 0);
         mailbox.start(&loop, on_stress_message, &consumer);
         uv_run(&loop, UV_RUN_DEFAULT);
         EXPECT_EQ(uv_loop_close(&loop), 0);

@@ -65,7 +65,7 @@ bool RawClient::fill(int timeout_ms) {
     return true;
 }
 
-bool RawClient::read_response(HttpResponse& out, int timeout_ms) {
+bool RawClient::read_response(HttpResponse& out, int timeout_ms, bool head_request) {
     out = HttpResponse{};
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     auto remaining = [&] {
@@ -99,6 +99,7 @@ bool RawClient::read_response(HttpResponse& out, int timeout_ms) {
         }
         line_start = next;
     }
+    if (head_request) content_length = 0;
     std::size_t total = head_end + 4 + content_length;
     while (buffer_.size() < total) {
         if (!fill(remaining())) return false;

@@ -26,11 +26,15 @@ public:
     ~RawClient();
     RawClient(const RawClient&) = delete;
     RawClient& operator=(const RawClient&) = delete;
+    RawClient(RawClient&& other) noexcept : fd_(other.fd_), buffer_(std::move(other.buffer_)) {
+        other.fd_ = -1;
+    }
 
     bool connect(std::uint16_t port);
     bool send(std::string_view bytes);
-    /// Reads one response; false on timeout, close or a malformed response.
-    bool read_response(HttpResponse& out, int timeout_ms = 5000);
+    /// Reads one response; false on timeout, close or a malformed response. `head_request`:
+    /// the response answers a HEAD, so it has no body whatever its Content-Length says.
+    bool read_response(HttpResponse& out, int timeout_ms = 5000, bool head_request = false);
     /// True if the peer closes (EOF or reset) within `timeout_ms`; unread data is discarded.
     bool wait_closed(int timeout_ms = 5000);
     void close();

@@ -18,6 +18,19 @@ struct ServerOptions {
     std::string limits_json = "{}";  // The config's "limits" object.
     std::string extra_json;          // More top-level members, e.g. R"(,"public_url":"...")".
     std::vector<std::string> extra_args;
+
+    static ServerOptions with_shards(int shards) {
+        ServerOptions options;
+        options.shards = shards;
+        return options;
+    }
+
+    static ServerOptions with_limits(std::string limits_json, int shards = 2) {
+        ServerOptions options;
+        options.shards = shards;
+        options.limits_json = std::move(limits_json);
+        return options;
+    }
 };
 
 class ServerProcess {
