@@ -99,14 +99,17 @@ bool has_obs_fold(const char* begin, const char* end) {
     return false;
 }
 
-// llhttp accepts a bare LF after the request line; the rest of the head it refuses anyway.
-bool has_bare_lf(const char* begin, const char* end) {
+// One pass over a complete head's line ends for obs-fold and for a bare LF, which llhttp
+// accepts after the request line (the rest of the head it refuses anyway). A fold wins.
+std::string_view head_line_defect(const char* begin, const char* end) {
+    bool bare_lf = false;
     for (const char* p = begin; p < end; ++p) {
         p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
-        if (p == nullptr) return false;
-        if (p == begin || p[-1] != '\r') return true;
+        if (p == nullptr) break;
+        if (p + 1 < end && is_ows(p[1])) return "obs_fold";
+        if (p == begin || p[-1] != '\r') bare_lf = true;
     }
-    return false;
+    return bare_lf ? "bare_lf" : std::string_view();
 }
 
 Method to_method(std::uint8_t method) {
@@ -509,8 +512,8 @@ Status RequestParser::check_head() {
     const char* head = buffer_ + message_start_;
     const char* head_end = buffer_ + head_end_;
     CASHIERD_ASSERT(head_end_ - message_start_ <= limits_.head_bytes_max);
-    if (has_obs_fold(head, head_end)) return Status(StatusCode::bad_request, "obs_fold");
-    if (has_bare_lf(head, head_end)) return Status(StatusCode::bad_request, "bare_lf");
+    std::string_view defect = head_line_defect(head, head_end);
+    if (!defect.empty()) return Status(StatusCode::bad_request, defect);
     // llhttp accepts HTTP/0.9, HTTP/2.0 and other majors in a request line.
     if (llhttp_.http_major != 1) return Status(StatusCode::bad_request, "version_unsupported");
     if (llhttp_.upgrade != 0 || llhttp_.method == HTTP_CONNECT) {

@@ -73,16 +73,16 @@ void ShardRuntime::setup(int listen_fd) {
         CASHIERD_ASSERT(rc == 0);
     }
     listener_open_ = true;
+    refresh_date();
     server_.on_shard_ready();
 }
 
-std::string_view ShardRuntime::http_date() {
+void ShardRuntime::refresh_date() {
     std::int64_t now = RealClock::instance().unix_seconds();
     if (now != date_second_) {
         format_http_date(now, date_);
         date_second_ = now;
     }
-    return {date_, sizeof date_};
 }
 
 std::size_t ShardRuntime::next_request_id(char* out) {
@@ -142,6 +142,7 @@ void ShardRuntime::on_connection_closed(std::uint32_t slot) {
 
 void ShardRuntime::on_sweep(uv_timer_t* timer) {
     auto* runtime = static_cast<ShardRuntime*>(timer->data);
+    runtime->refresh_date();
     std::uint64_t now = uv_now(runtime->loop());
     runtime->connections_.for_each(
             [now](Connection& connection) { connection.check_deadline(now); });

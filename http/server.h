@@ -145,8 +145,9 @@ public:
 
     std::string& body_scratch() { return body_scratch_; }
 
-    /// The current Date header value (refreshed once a second).
-    std::string_view http_date();
+    /// The Date header value, refreshed by the sweep timer (so at most a sweep interval late)
+    /// rather than by a clock read per request.
+    std::string_view http_date() const { return {date_, sizeof date_}; }
 
     /// Writes a fresh request id (32 hex digits) into `out`; returns its length.
     std::size_t next_request_id(char* out);
@@ -168,6 +169,7 @@ private:
     friend class Server;
 
     void setup(int listen_fd);
+    void refresh_date();
     void begin_drain();
     void finish();
     void check_drained();
