@@ -38,6 +38,7 @@ public:
     JsonWriter& field(std::string_view name, const char* value) { return key(name).string(value); }
 
     JsonWriter& field(std::string_view name, std::int64_t value) { return key(name).int64(value); }
+
     JsonWriter& field(std::string_view name, int value) { return key(name).int64(value); }
 
     JsonWriter& field(std::string_view name, bool value) { return key(name).boolean(value); }

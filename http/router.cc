@@ -101,8 +101,10 @@ std::size_t Router::format_allow(std::uint16_t allowed_methods, char* out, std::
         std::string_view separator = length == 0 ? "" : ", ";
         // Whole names only: a truncated list is still a valid list.
         if (length + separator.size() + name.size() > size) break;
-        for (char c : separator) out[length++] = c;
-        for (char c : name) out[length++] = c;
+        for (char c : separator)
+            out[length++] = c;
+        for (char c : name)
+            out[length++] = c;
     }
     return length;
 }

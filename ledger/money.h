@@ -14,9 +14,9 @@
 namespace cashierd::ledger {
 
 struct Currency {
-    std::string_view code;   // ISO 4217 alphabetic or a coin ticker: "USD", "JPY", "BTC", "USDT".
-    std::uint16_t numeric;   // ISO 4217 numeric (840 for USD); 0 for coins without one.
-    std::uint8_t exponent;   // Minor-unit digits: USD 2, JPY 0, BTC 8, USDT 6.
+    std::string_view code;  // ISO 4217 alphabetic or a coin ticker: "USD", "JPY", "BTC", "USDT".
+    std::uint16_t numeric;  // ISO 4217 numeric (840 for USD); 0 for coins without one.
+    std::uint8_t exponent;  // Minor-unit digits: USD 2, JPY 0, BTC 8, USDT 6.
 };
 
 /// Looks up a currency by code (exact, upper case). The table covers the ISO 4217 currencies a

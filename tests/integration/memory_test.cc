@@ -1,9 +1,9 @@
 // 10,000 idle keep-alive connections cost less than 64 MiB of server RSS in all.
-#include <gtest/gtest.h>
-#include <sys/resource.h>
-
 #include <cstdio>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include "tests/support/http_client.h"
 #include "tests/support/server_process.h"

@@ -1,12 +1,12 @@
 // End-to-end tests of the HTTP layer through the real binary on 127.0.0.1 (ephemeral port,
 // temporary data dir): keep-alive, pipelining, chunked bodies, every refusal of SPEC §5,
 // deadlines, the connection cap, operations routes, request ids, logs and SIGTERM.
-#include <gtest/gtest.h>
-#include <signal.h>
-
 #include <chrono>
 #include <string>
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <signal.h>
 
 #include "tests/support/http_client.h"
 #include "tests/support/server_process.h"
@@ -63,7 +63,8 @@ TEST_F(ServerTest, HealthzAnswersJson) {
 TEST_F(ServerTest, HeadHasNoBody) {
     start();
     RawClient client = connect();
-    client.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    client.send(
+            "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     HttpResponse head;
     ASSERT_TRUE(client.read_response(head, 5000, true));
     EXPECT_EQ(head.status, 200);
@@ -84,10 +85,10 @@ TEST_F(ServerTest, ReadyzPingsEveryShard) {
 TEST_F(ServerTest, ThreePipelinedRequestsAnsweredInOrder) {
     start();
     RawClient client = connect();
-    ASSERT_TRUE(client.send(
-            "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: first\r\n\r\n"
-            "GET /nope HTTP/1.1\r\nHost: x\r\nX-Request-Id: second\r\n\r\n"
-            "GET /readyz HTTP/1.1\r\nHost: x\r\nX-Request-Id: third\r\n\r\n"));
+    ASSERT_TRUE(
+            client.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: first\r\n\r\n"
+                        "GET /nope HTTP/1.1\r\nHost: x\r\nX-Request-Id: second\r\n\r\n"
+                        "GET /readyz HTTP/1.1\r\nHost: x\r\nX-Request-Id: third\r\n\r\n"));
     HttpResponse one, two, three;
     ASSERT_TRUE(client.read_response(one));
     ASSERT_TRUE(client.read_response(two));
@@ -118,10 +119,10 @@ TEST_F(ServerTest, ChunkedBodyIsConsumedAndConnectionStaysUsable) {
     RawClient client = connect();
     // /healthz has no POST: the answer is 405, and the pipelined GET after the chunked body
     // proves the body was framed exactly.
-    ASSERT_TRUE(client.send(
-            "POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-            "5\r\nhello\r\n7;note=ok\r\n, world\r\n0\r\n\r\n"
-            "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_TRUE(
+            client.send("POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "5\r\nhello\r\n7;note=ok\r\n, world\r\n0\r\n\r\n"
+                        "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
     HttpResponse post, get;
     ASSERT_TRUE(client.read_response(post));
     EXPECT_EQ(post.status, 405);
@@ -156,12 +157,11 @@ TEST_F(ServerTest, RequestIdEchoedWhenWellFormedReplacedOtherwise) {
 
 TEST_F(ServerTest, RefusesObsFold) {
     start();
-    HttpResponse response =
-            refused("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: one\r\n two\r\n\r\n");
+    HttpResponse response = refused("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: one\r\n two\r\n\r\n");
     EXPECT_EQ(response.status, 400);
-    response = refused(
-            "POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\n\r\n"
-            "0\r\n\r\n");
+    response =
+            refused("POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\n\r\n"
+                    "0\r\n\r\n");
     EXPECT_EQ(response.status, 400);
 }
 
@@ -173,9 +173,9 @@ TEST_F(ServerTest, RefusesMissingOrDuplicateHost) {
 
 TEST_F(ServerTest, RefusesContentLengthWithTransferEncoding) {
     start();
-    HttpResponse response = refused(
-            "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-            "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    HttpResponse response =
+            refused("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
     EXPECT_EQ(response.status, 400);
     EXPECT_NE(response.body.find("BAD_REQUEST"), std::string::npos);
 }
@@ -205,7 +205,8 @@ TEST_F(ServerTest, RefusesGarbage) {
 TEST_F(ServerTest, TwentyKibOfHeadersIs431) {
     start();
     std::string request = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
-    for (int i = 0; i < 20; ++i) request += "X-Filler-" + std::to_string(i) + ": " + std::string(1000, 'f') + "\r\n";
+    for (int i = 0; i < 20; ++i)
+        request += "X-Filler-" + std::to_string(i) + ": " + std::string(1000, 'f') + "\r\n";
     request += "\r\n";
     HttpResponse response = refused(request);
     EXPECT_EQ(response.status, 431);
@@ -215,9 +216,9 @@ TEST_F(ServerTest, TwentyKibOfHeadersIs431) {
 TEST_F(ServerTest, OneMibBodyIs413WithoutReadingItAll) {
     start();
     RawClient client = connect();
-    ASSERT_TRUE(client.send(
-            "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            "Content-Length: 1048576\r\n\r\n"));
+    ASSERT_TRUE(
+            client.send("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        "Content-Length: 1048576\r\n\r\n"));
     // The refusal comes from the headers alone; the client may still be sending.
     std::string chunk(65536, 'x');
     for (int i = 0; i < 16; ++i) {
@@ -233,8 +234,9 @@ TEST_F(ServerTest, OneMibBodyIs413WithoutReadingItAll) {
 TEST_F(ServerTest, ExpectContinueGets100ThenAnswer) {
     start();
     RawClient client = connect();
-    ASSERT_TRUE(client.send("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
-                            "Expect: 100-continue\r\n\r\n"));
+    ASSERT_TRUE(
+            client.send("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                        "Expect: 100-continue\r\n\r\n"));
     HttpResponse interim;
     ASSERT_TRUE(client.read_response(interim));
     EXPECT_EQ(interim.status, 100);
@@ -331,15 +333,21 @@ TEST_F(ServerTest, MetricsExposition) {
             << text;
     EXPECT_NE(text.find(R"(cashierd_http_requests_total{route="unmatched",status="404"} 1)"),
               std::string::npos);
-    EXPECT_NE(text.find(R"(cashierd_http_request_duration_seconds_bucket{route="GET /healthz",le="+Inf"} 1)"),
-              std::string::npos);
+    EXPECT_NE(
+            text.find(
+                    R"(cashierd_http_request_duration_seconds_bucket{route="GET /healthz",le="+Inf"} 1)"),
+            std::string::npos);
     EXPECT_NE(text.find(R"(cashierd_connections_open{shard="0"})"), std::string::npos);
     EXPECT_NE(text.find(R"(cashierd_connections_open{shard="1"})"), std::string::npos);
     EXPECT_NE(text.find(R"(cashierd_mailbox_depth{shard="1"} 0)"), std::string::npos);
 }
 
 TEST_F(ServerTest, AccessLogIsJsonLinesWithRequestIdAndNoSecrets) {
-    start([] { ServerOptions o; o.access_log = true; return o; }());
+    start([] {
+        ServerOptions o;
+        o.access_log = true;
+        return o;
+    }());
     http_request(server_->port(), "GET", "/healthz", {}, {{"X-Request-Id", "trace-me-42"}});
     std::this_thread::sleep_for(100ms);
     std::string log = server_->stderr_text();
@@ -395,8 +403,9 @@ TEST_F(ServerTest, SigtermWithIdleConnectionsExitsZeroPromptly) {
 
 TEST(CheckCommand, AcceptsDemoAndRefusesBadConfigNamingTheKey) {
     std::string output;
-    EXPECT_EQ(run_cashierd({"check", "--config", std::string(CASHIERD_SOURCE_DIR) + "/conf/demo.json"},
-                           &output),
+    EXPECT_EQ(run_cashierd(
+                      {"check", "--config", std::string(CASHIERD_SOURCE_DIR) + "/conf/demo.json"},
+                      &output),
               0)
             << output;
     std::string dir = make_temp_dir();

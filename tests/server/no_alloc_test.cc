@@ -1,13 +1,13 @@
 // After warm-up, serving a request makes no heap allocation on a shard thread: this binary
 // replaces the global operator new and counts calls made from shard threads while an
 // in-process server answers keep-alive requests.
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <cstdlib>
 #include <new>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "http/config.h"
 #include "http/server.h"
@@ -38,13 +38,21 @@ void* operator new[](std::size_t size) {
     throw std::bad_alloc();
 }
 
-void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+    std::free(p);
+}
 
-void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept {
+    std::free(p);
+}
 
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
 
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept {
+    std::free(p);
+}
 
 namespace cashierd::test {
 namespace {
@@ -84,7 +92,8 @@ protected:
 
 TEST_F(NoAllocTest, KeepAliveHealthzAllocatesNothingAfterWarmUp) {
     std::vector<RawClient> clients(8);
-    for (RawClient& client : clients) ASSERT_TRUE(client.connect(server_->port()));
+    for (RawClient& client : clients)
+        ASSERT_TRUE(client.connect(server_->port()));
     drive(clients, "/healthz", 2000);
     long before = g_shard_allocations.load();
     drive(clients, "/healthz", 10000);
@@ -95,7 +104,8 @@ TEST_F(NoAllocTest, KeepAliveHealthzAllocatesNothingAfterWarmUp) {
 
 TEST_F(NoAllocTest, CrossShardReadyzAllocatesNothingAfterWarmUp) {
     std::vector<RawClient> clients(4);
-    for (RawClient& client : clients) ASSERT_TRUE(client.connect(server_->port()));
+    for (RawClient& client : clients)
+        ASSERT_TRUE(client.connect(server_->port()));
     drive(clients, "/readyz", 1000);
     long before = g_shard_allocations.load();
     drive(clients, "/readyz", 5000);

@@ -1,16 +1,16 @@
 #include "tests/support/http_client.h"
 
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <chrono>
-#include <cstdlib>
-#include <strings.h>
 
 namespace cashierd::test {
 
@@ -23,7 +23,9 @@ std::string HttpResponse::header(std::string_view name) const {
     return "";
 }
 
-RawClient::~RawClient() { close(); }
+RawClient::~RawClient() {
+    close();
+}
 
 bool RawClient::connect(std::uint16_t port) {
     close();
@@ -84,14 +86,15 @@ bool RawClient::read_response(HttpResponse& out, int timeout_ms, bool head_reque
     std::size_t content_length = 0;
     while (line_start != std::string::npos && line_start + 2 < head.size()) {
         std::size_t next = head.find("\r\n", line_start + 2);
-        std::string line = head.substr(line_start + 2, next == std::string::npos
-                                                                ? std::string::npos
-                                                                : next - line_start - 2);
+        std::string line =
+                head.substr(line_start + 2,
+                            next == std::string::npos ? std::string::npos : next - line_start - 2);
         std::size_t colon = line.find(':');
         if (colon != std::string::npos) {
             std::string name = line.substr(0, colon);
             std::string value = line.substr(colon + 1);
-            while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+            while (!value.empty() && value.front() == ' ')
+                value.erase(0, 1);
             if (::strcasecmp(name.c_str(), "Content-Length") == 0) {
                 content_length = std::strtoul(value.c_str(), nullptr, 10);
             }
@@ -137,7 +140,8 @@ HttpResponse http_request(std::uint16_t port, std::string_view method, std::stri
     if (!client.connect(port)) return response;
     std::string request;
     request.append(method).append(" ").append(path).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
-    for (const auto& [name, value] : headers) request.append(name + ": " + value + "\r\n");
+    for (const auto& [name, value] : headers)
+        request.append(name + ": " + value + "\r\n");
     if (!body.empty() || method == "POST" || method == "PUT") {
         request.append("Content-Length: " + std::to_string(body.size()) + "\r\n");
     }

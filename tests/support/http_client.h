@@ -26,6 +26,7 @@ public:
     ~RawClient();
     RawClient(const RawClient&) = delete;
     RawClient& operator=(const RawClient&) = delete;
+
     RawClient(RawClient&& other) noexcept : fd_(other.fd_), buffer_(std::move(other.buffer_)) {
         other.fd_ = -1;
     }
@@ -38,6 +39,7 @@ public:
     /// True if the peer closes (EOF or reset) within `timeout_ms`; unread data is discarded.
     bool wait_closed(int timeout_ms = 5000);
     void close();
+
     int fd() const { return fd_; }
 
 private:

@@ -1,16 +1,16 @@
 #include "tests/support/server_process.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace cashierd::test {
 namespace {
@@ -51,7 +51,8 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& out_path,
     std::string binary = CASHIERD_BINARY;
     argv.push_back(binary.data());
     std::vector<std::string> copy = args;
-    for (std::string& arg : copy) argv.push_back(arg.data());
+    for (std::string& arg : copy)
+        argv.push_back(arg.data());
     argv.push_back(nullptr);
     ::execv(binary.c_str(), argv.data());
     ::_exit(127);
@@ -60,7 +61,8 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& out_path,
 }  // namespace
 
 std::string make_temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "cashierd-test-XXXXXX").string();
+    std::string pattern =
+            (std::filesystem::temp_directory_path() / "cashierd-test-XXXXXX").string();
     char* made = ::mkdtemp(pattern.data());
     return made != nullptr ? std::string(made) : std::string();
 }
@@ -106,8 +108,8 @@ bool ServerProcess::start() {
         if (at != std::string::npos) {
             std::size_t listen = err.find("\"listen\":\"127.0.0.1:", at);
             if (listen != std::string::npos) {
-                port_ = static_cast<std::uint16_t>(
-                        std::atoi(err.c_str() + listen + std::string("\"listen\":\"127.0.0.1:").size()));
+                port_ = static_cast<std::uint16_t>(std::atoi(
+                        err.c_str() + listen + std::string("\"listen\":\"127.0.0.1:").size()));
                 return port_ != 0;
             }
         }
@@ -129,9 +131,13 @@ int ServerProcess::stop(int signal_number, int timeout_ms) {
     return code;
 }
 
-std::string ServerProcess::stderr_text() const { return read_all(dir_ + "/stderr"); }
+std::string ServerProcess::stderr_text() const {
+    return read_all(dir_ + "/stderr");
+}
 
-std::string ServerProcess::stdout_text() const { return read_all(dir_ + "/stdout"); }
+std::string ServerProcess::stdout_text() const {
+    return read_all(dir_ + "/stdout");
+}
 
 long ServerProcess::rss_kib() const {
     std::ifstream status("/proc/" + std::to_string(pid_) + "/status");

@@ -4,11 +4,11 @@
 // Thread: the test's.
 #pragma once
 
-#include <sys/types.h>
-
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 namespace cashierd::test {
 
