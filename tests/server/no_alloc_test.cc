@@ -14,11 +14,22 @@
 #include "reactor/shard.h"
 #include "tests/support/http_client.h"
 
+// Sanitizers replace the allocator themselves; counting through a second replacement confuses
+// their bookkeeping (ASan reports new[]/free mismatches), so the count runs in plain builds.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define CASHIERD_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CASHIERD_SANITIZED 1
+#endif
+
 namespace {
 
 std::atomic<long> g_shard_allocations{0};
 
-void count_allocation() {
+[[maybe_unused]] void count_allocation() {
     if (cashierd::reactor::Shard::current_id() >= 0) {
         g_shard_allocations.fetch_add(1, std::memory_order_relaxed);
     }
@@ -26,6 +37,7 @@ void count_allocation() {
 
 }  // namespace
 
+#ifndef CASHIERD_SANITIZED
 void* operator new(std::size_t size) {
     count_allocation();
     if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
@@ -53,6 +65,7 @@ void operator delete(void* p, std::size_t) noexcept {
 void operator delete[](void* p, std::size_t) noexcept {
     std::free(p);
 }
+#endif
 
 namespace cashierd::test {
 namespace {
@@ -60,6 +73,9 @@ namespace {
 class NoAllocTest : public ::testing::Test {
 protected:
     void SetUp() override {
+#ifdef CASHIERD_SANITIZED
+        GTEST_SKIP() << "allocation counting needs the plain allocator";
+#endif
         std::string error;
         std::string json = R"({"listen":"127.0.0.1:0","shards":2,"data_dir":")" +
                            ::testing::TempDir() + R"(cashierd-noalloc","log":{"access":false}})";
@@ -70,6 +86,7 @@ protected:
     }
 
     void TearDown() override {
+        if (!server_) return;
         server_->request_stop();
         server_->wait();
     }
