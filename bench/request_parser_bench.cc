@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include <benchmark/benchmark.h>
+#include <llhttp.h>
 
 #include "http/request_parser.h"
 #include "reactor/buffer_pool.h"
@@ -91,8 +92,40 @@ void BM_ParsePipelinedGets(benchmark::State& state) {
     parse_reads(state, pipelined_requests(), 16);
 }
 
+// The reference measured in the same run: llhttp alone (strict, callbacks that do nothing) over
+// the same bytes. The difference is what our checks, spans and buffer handling cost.
+void llhttp_only(benchmark::State& state, std::string_view input) {
+    llhttp_settings_t settings;
+    llhttp_settings_init(&settings);
+    settings.on_url = [](llhttp_t*, const char*, std::size_t) { return 0; };
+    settings.on_header_field = [](llhttp_t*, const char*, std::size_t) { return 0; };
+    settings.on_header_value = [](llhttp_t*, const char*, std::size_t) { return 0; };
+    settings.on_body = [](llhttp_t*, const char*, std::size_t) { return 0; };
+    llhttp_t parser;
+    llhttp_init(&parser, HTTP_REQUEST, &settings);
+    for (auto _ : state) {
+        if (llhttp_execute(&parser, input.data(), input.size()) != HPE_OK) {
+            state.SkipWithError("llhttp refused the request");
+            return;
+        }
+        benchmark::DoNotOptimize(parser.content_length);
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * input.size()));
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+void BM_LlhttpOnlyHealthzGet(benchmark::State& state) {
+    llhttp_only(state, healthz_request);
+}
+
+void BM_LlhttpOnlyDepositPost(benchmark::State& state) {
+    llhttp_only(state, deposit_request());
+}
+
 BENCHMARK(BM_ParseHealthzGet);
+BENCHMARK(BM_LlhttpOnlyHealthzGet);
 BENCHMARK(BM_ParseDepositPost);
+BENCHMARK(BM_LlhttpOnlyDepositPost);
 BENCHMARK(BM_ParsePipelinedGets);
 
 }  // namespace
