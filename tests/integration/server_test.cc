@@ -2,6 +2,7 @@
 // temporary data dir): keep-alive, pipelining, chunked bodies, every refusal of SPEC §5,
 // deadlines, the connection cap, operations routes, request ids, logs and SIGTERM.
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -399,6 +400,29 @@ TEST_F(ServerTest, SigtermWithIdleConnectionsExitsZeroPromptly) {
     EXPECT_EQ(server_->stop(SIGTERM, 5000), 0);
     EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
     EXPECT_TRUE(idle.wait_closed(1000));
+}
+
+TEST_F(ServerTest, FlagsOverrideTheConfig) {
+    ServerOptions options = ServerOptions::with_shards(2);
+    std::string data = make_temp_dir() + "/elsewhere";
+    options.extra_args = {"--shards", "3", "--data", data};
+    start(options);
+    HttpResponse response = http_request(server_->port(), "GET", "/readyz");
+    EXPECT_EQ(response.body, R"({"status":"ready","shards":3})");
+    EXPECT_TRUE(std::filesystem::is_directory(data));
+    EXPECT_NE(server_->stdout_text().find("data dir    " + data), std::string::npos)
+            << server_->stdout_text();
+    remove_tree(std::filesystem::path(data).parent_path().string());
+}
+
+TEST_F(ServerTest, BannerNamesTheUrlsToOpen) {
+    start();
+    std::string banner = server_->stdout_text();
+    std::string base = "http://127.0.0.1:" + std::to_string(server_->port());
+    EXPECT_NE(banner.find("cashierd listening on " + base), std::string::npos) << banner;
+    EXPECT_NE(banner.find(base + "/healthz"), std::string::npos);
+    EXPECT_NE(banner.find(base + "/metrics"), std::string::npos);
+    EXPECT_NE(banner.find("shards      2"), std::string::npos);
 }
 
 TEST(CheckCommand, AcceptsDemoAndRefusesBadConfigNamingTheKey) {
