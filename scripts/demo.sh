@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/bootstrap.sh
-scripts/build.sh release
+scripts/build.sh release --target cashierd
 exec build/release/http/cashierd serve --config conf/demo.json "$@"
