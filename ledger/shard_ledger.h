@@ -1,0 +1,126 @@
+// ShardLedger: one shard's LMDB environment and the commands that change it. Mutating commands
+// are applied into the open batch (one write transaction); commit_batch() makes the whole batch
+// durable with one fsync, and only then do its in-memory effects (sequences, idempotency
+// indexes) become visible. abort_batch() undoes both.
+// Thread: the owning shard only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ledger/lmdb_env.h"
+#include "ledger/records.h"
+#include "reactor/base/result.h"
+
+namespace cashierd::ledger {
+
+struct LedgerOptions {
+    bool durable = true;
+    std::size_t map_bytes = std::size_t{1} << 30;
+};
+
+/// seed 000's changebalance request, validated.
+struct ChangeBalanceCommand {
+    Login login = 0;
+    HistoryType type = HistoryType::deposit;  // One of the four changebalance types.
+    std::int64_t amount = 0;                  // > 0, minor units of the account's currency.
+    std::string comment;
+    std::string external_id;  // When set: retries with the same id move money once.
+    std::string external_note;
+    std::string source;
+    std::string actor;
+    std::int64_t now = 0;
+};
+
+enum class Outcome : std::uint8_t {
+    created,
+    exists,  // The same request was applied before: the original result is returned.
+    exists_with_different_request,
+    account_not_found,
+    account_disabled,
+    insufficient_funds,
+};
+
+struct ChangeBalanceResult {
+    Outcome outcome = Outcome::created;
+    HistoryId history_id = 0;
+    AccountRecord account;
+};
+
+class ShardLedger {
+public:
+    /// Opens (creating) `data_dir/shard-<shard>`.
+    static Result<std::unique_ptr<ShardLedger>> open(const std::string& data_dir,
+                                                     std::uint32_t shard, std::uint32_t shard_count,
+                                                     const LedgerOptions& options);
+    ~ShardLedger();
+    ShardLedger(const ShardLedger&) = delete;
+    ShardLedger& operator=(const ShardLedger&) = delete;
+
+    std::uint32_t shard() const { return shard_; }
+
+    // Batches.
+    /// Opens the batch's write transaction if none is open.
+    Status begin_batch();
+
+    bool batch_open() const { return batch_.active(); }
+
+    /// Commits the batch (one fsync). On failure nothing of the batch remains, in LMDB or in
+    /// memory, and the map is grown if it was full.
+    Status commit_batch();
+    void abort_batch();
+
+    // Mutations: inside the open batch.
+    Status put_customer(const CustomerRecord& customer);
+    /// Creates or updates an account's customer, group, currency and enabled flag; balances
+    /// are never set this way. Moving an account to another customer is refused once it has
+    /// history (INVALID_DATA "account_has_history").
+    Status put_account(const AccountRecord& account);
+    Result<ChangeBalanceResult> change_balance(const ChangeBalanceCommand& command);
+
+    // Reads: inside the open batch if there is one (so a batch sees its own writes), else in a
+    // read transaction of their own.
+    Result<CustomerRecord> customer(CustomerId id);
+    Result<AccountRecord> account(Login login);
+    /// History of an account, newest first, at most `limit` records with id < `before` (0 = no
+    /// bound).
+    Result<std::vector<HistoryRecord>> history(Login login, std::size_t limit, HistoryId before);
+
+    /// Every account (for verify and tests).
+    Result<std::vector<AccountRecord>> accounts();
+    /// Every history record of an account, oldest first.
+    Result<std::vector<HistoryRecord>> all_history(Login login);
+
+    Env& env() { return *env_; }
+
+private:
+    ShardLedger(std::uint32_t shard, std::uint32_t shard_count)
+        : shard_(shard), shard_count_(shard_count) {}
+
+    Status open_databases();
+    Status load_sequences();
+    Result<const Txn*> read_txn(std::optional<Txn>& own);
+    HistoryId next_history_id();
+
+    std::uint32_t shard_;
+    std::uint32_t shard_count_;
+    std::unique_ptr<Env> env_;
+    MDB_dbi meta_ = 0;
+    MDB_dbi customers_ = 0;
+    MDB_dbi accounts_ = 0;
+    MDB_dbi transactions_ = 0;
+    MDB_dbi customer_transactions_ = 0;
+    MDB_dbi history_ = 0;
+    MDB_dbi account_history_ = 0;
+    MDB_dbi external_ids_ = 0;  // (login, external id) -> history id: changebalance retries.
+
+    Txn batch_;
+    std::uint64_t history_sequence_ = 0;  // Last used, committed.
+    std::uint64_t batch_history_sequence_ = 0;
+    std::string scratch_;
+};
+
+}  // namespace cashierd::ledger
