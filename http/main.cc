@@ -162,6 +162,8 @@ int serve(const Options& options) {
 
     cashierd::http::Server server(config);
     cashierd::http::add_health_routes(server);
+    cashierd::http::add_backoffice_routes(server);
+    cashierd::http::add_admin_routes(server);
     if (!server.start(error)) {
         cashierd::log::error("startup failed", {{"error", error}});
         std::fprintf(stderr, "cashierd: %s\n", error.c_str());

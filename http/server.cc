@@ -8,6 +8,7 @@
 
 #include "http/connection.h"
 #include "http/error_mapping.h"
+#include "http/ledger_gateway.h"
 #include "providers/crypto.h"
 #include "reactor/base/assert.h"
 #include "reactor/base/clock.h"
@@ -73,6 +74,8 @@ void ShardRuntime::setup(int listen_fd) {
         CASHIERD_ASSERT(rc == 0);
     }
     listener_open_ = true;
+    shard_.add_iteration_hook(on_iteration, this);
+    committing_.reserve(server_.config().limits.mailbox_messages_max);
     refresh_date();
     server_.on_shard_ready();
 }
@@ -172,6 +175,7 @@ void ShardRuntime::check_drained() {
 }
 
 void ShardRuntime::finish() {
+    on_iteration(this);  // Commits and answers whatever the last iteration applied.
     finished_ = true;
     draining_ = true;
     if (listener_open_) {
@@ -189,16 +193,50 @@ void ShardRuntime::on_message(void* context, ShardMessage& message) {
     auto* runtime = static_cast<ShardRuntime*>(context);
     switch (message.kind) {
         case ShardMessage::Kind::ping: {
-            ShardMessage pong = message;
+            ShardMessage pong;
             pong.kind = ShardMessage::Kind::pong;
             pong.from = runtime->id_;
-            runtime->server_.shard(message.from).mailbox().post_reply(pong);
+            pong.reply_to = message.reply_to;
+            pong.exchange = message.exchange;
+            runtime->server_.shard(message.from).mailbox().post_reply(std::move(pong));
             break;
         }
+        case ShardMessage::Kind::job:
+            runtime->apply_job(message);
+            break;
         case ShardMessage::Kind::pong:
+        case ShardMessage::Kind::job_done:
             runtime->deliver(message);
             break;
     }
+}
+
+void ShardRuntime::apply_job(ShardMessage& message) {
+    CASHIERD_ASSERT(message.job != nullptr);
+    Status status = ledger_->begin_batch();
+    if (status.ok()) {
+        LedgerContext context{*ledger_, server_.global(), RealClock::instance().unix_seconds()};
+        message.job->apply(context);
+    } else {
+        message.job->set_commit_status(status);
+    }
+    // Answered after the batch's commit, with every other job of this iteration.
+    committing_.push_back(std::move(message));
+}
+
+void ShardRuntime::on_iteration(void* context) {
+    auto* runtime = static_cast<ShardRuntime*>(context);
+    if (runtime->committing_.empty()) return;
+    // Group commit: one write transaction, one fsync for every job applied this iteration.
+    Status status = runtime->ledger_->commit_batch();
+    for (ShardMessage& message : runtime->committing_) {
+        if (!status.ok()) message.job->set_commit_status(status);
+        message.kind = ShardMessage::Kind::job_done;
+        ShardId origin = message.from;
+        message.from = runtime->id_;
+        runtime->server_.shard(origin).mailbox().post_reply(std::move(message));
+    }
+    runtime->committing_.clear();
 }
 
 void ShardRuntime::deliver(const ShardMessage& message) {
@@ -243,6 +281,35 @@ bool Server::start(std::string& error) {
         return false;
     }
 
+    std::string store_error;
+    Result<std::unique_ptr<ledger::GlobalStore>> global = ledger::GlobalStore::open(
+            config_.data_dir, config_.shards, static_cast<std::uint32_t>(count),
+            config_.durability == Durability::fsync, store_error);
+    if (!global.ok()) {
+        error = store_error.empty() ? "cannot open the data dir " + config_.data_dir : store_error;
+        return false;
+    }
+    global_ = std::move(global.value());
+    count = global_->shard_count();
+    if (count > limits::shards_max) {
+        error = "data dir has more shards than this build supports";
+        return false;
+    }
+    std::vector<std::unique_ptr<ledger::ShardLedger>> ledgers;
+    for (std::size_t i = 0; i < count; ++i) {
+        ledger::LedgerOptions options;
+        options.durable = config_.durability == Durability::fsync;
+        Result<std::unique_ptr<ledger::ShardLedger>> ledger =
+                ledger::ShardLedger::open(config_.data_dir, static_cast<std::uint32_t>(i),
+                                          static_cast<std::uint32_t>(count), options);
+        if (!ledger.ok()) {
+            error = "cannot open shard " + std::to_string(i) + " of the data dir " +
+                    config_.data_dir;
+            return false;
+        }
+        ledgers.push_back(std::move(ledger.value()));
+    }
+
     reactor::ListenSockets sockets;
     if (!reactor::open_listen_sockets(config_.listen_host, config_.listen_port, count, sockets,
                                       error)) {
@@ -251,6 +318,7 @@ bool Server::start(std::string& error) {
     port_ = sockets.port;
     for (std::size_t i = 0; i < count; ++i) {
         shards_.push_back(std::make_unique<ShardRuntime>(*this, static_cast<ShardId>(i)));
+        shards_.back()->ledger_ = std::move(ledgers[i]);
     }
     for (std::size_t i = 0; i < count; ++i) {
         ShardRuntime* runtime = shards_[i].get();

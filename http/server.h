@@ -21,6 +21,8 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "http/router.h"
+#include "ledger/catalog.h"
+#include "ledger/shard_ledger.h"
 #include "reactor/base/ids.h"
 #include "reactor/base/status.h"
 #include "reactor/buffer_pool.h"
@@ -32,18 +34,30 @@ namespace cashierd::http {
 
 class Connection;
 class Exchange;
+class LedgerJob;
 class Server;
 class ShardRuntime;
+
+/// Deletes a LedgerJob (defined in ledger_gateway.cc, where the type is complete).
+struct LedgerJobDeleter {
+    void operator()(LedgerJob* job) const;
+};
 
 /// A message between shards, carried by value. Replies name their connection by ConnectionRef
 /// and the exchange they belong to by `exchange`, so a reply that arrives after its connection
 /// closed, or after its request was answered, is dropped.
 struct ShardMessage {
-    enum class Kind : std::uint8_t { ping, pong };
+    enum class Kind : std::uint8_t {
+        ping,  // Any shard -> any shard: answer with pong (readiness).
+        pong,
+        job,       // Origin -> owner: apply the job into the owner's batch.
+        job_done,  // Owner -> origin: the job's batch committed (or failed); respond.
+    };
     Kind kind = Kind::ping;
     ShardId from = 0;
     ConnectionRef reply_to;
     std::uint64_t exchange = 0;
+    std::unique_ptr<LedgerJob, LedgerJobDeleter> job;  // With job and job_done.
 };
 
 enum class HandlerResult : std::uint8_t {
@@ -165,6 +179,9 @@ public:
     /// A buffer to read into and throw away (lingering close).
     char* discard_buffer() { return discard_; }
 
+    /// This shard's ledger (the customers it owns). Owning shard only.
+    ledger::ShardLedger& ledger() { return *ledger_; }
+
 private:
     friend class Server;
 
@@ -177,12 +194,16 @@ private:
     static void on_sweep(uv_timer_t* timer);
     static void on_control(uv_async_t* async);
     static void on_message(void* context, ShardMessage& message);
+    static void on_iteration(void* context);
+    void apply_job(ShardMessage& message);
     void accept_one();
     void refuse_one();
 
     Server& server_;
     ShardId id_;
     reactor::Shard shard_;
+    std::unique_ptr<ledger::ShardLedger> ledger_;
+    std::vector<ShardMessage> committing_;  // Jobs applied to the open batch.
     reactor::BufferPool pool_;
     JsonReader json_;
     ShardMetrics metrics_;
@@ -235,6 +256,14 @@ public:
 
     ShardRuntime& shard(std::size_t index) { return *shards_[index]; }
 
+    /// The shard that owns a customer: customer_id mod N, N fixed when the data dir was made.
+    std::size_t owner_shard(std::uint64_t customer_id) const {
+        return static_cast<std::size_t>(customer_id % shards_.size());
+    }
+
+    /// Data that is not per customer. Safe from any shard.
+    ledger::GlobalStore& global() { return *global_; }
+
     /// True between start() and the beginning of shutdown.
     bool accepting() const { return !stopping_.load(std::memory_order_relaxed); }
 
@@ -250,6 +279,7 @@ private:
     Config config_;
     Router router_;
     std::vector<Handler> handlers_;
+    std::unique_ptr<ledger::GlobalStore> global_;
     std::vector<std::unique_ptr<ShardRuntime>> shards_;
     std::uint16_t port_ = 0;
     std::atomic<bool> stopping_{false};
@@ -265,5 +295,12 @@ private:
 
 /// Adds /healthz, /readyz and /metrics.
 void add_health_routes(Server& server);
+
+/// Adds the back-office and platform routes on balances (changebalance, /admin/accounts).
+void add_backoffice_routes(Server& server);
+
+/// Adds the back-office catalog and customer routes (/admin/brands, groups, customers,
+/// accounts).
+void add_admin_routes(Server& server);
 
 }  // namespace cashierd::http

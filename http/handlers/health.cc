@@ -32,14 +32,14 @@ HandlerResult readyz(Exchange& exchange) {
         exchange.respond_error(Status(StatusCode::ret_err_noservice, "shutting_down"));
         return HandlerResult::done;
     }
-    ShardMessage ping;
-    ping.kind = ShardMessage::Kind::ping;
-    ping.from = exchange.shard().id();
-    ping.reply_to = exchange.connection_ref();
-    ping.exchange = exchange.id();
     auto shards = static_cast<std::uint32_t>(server.shard_count());
     for (std::size_t i = 0; i < shards; ++i) {
-        if (!server.shard(i).mailbox().post(ping)) {
+        ShardMessage ping;
+        ping.kind = ShardMessage::Kind::ping;
+        ping.from = exchange.shard().id();
+        ping.reply_to = exchange.connection_ref();
+        ping.exchange = exchange.id();
+        if (!server.shard(i).mailbox().post(std::move(ping))) {
             // Pongs from shards already pinged arrive for a finished exchange and are dropped.
             exchange.shard().metrics().mailbox_refused.add();
             exchange.respond_error(Status(StatusCode::ret_err_noservice, "overloaded"));

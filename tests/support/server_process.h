@@ -18,6 +18,7 @@ struct ServerOptions {
     std::string limits_json = "{}";  // The config's "limits" object.
     std::string extra_json;          // More top-level members, e.g. R"(,"public_url":"...")".
     std::vector<std::string> extra_args;
+    std::string data_dir;  // Empty: a fresh one inside the server's temp dir.
 
     static ServerOptions with_shards(int shards) {
         ServerOptions options;
@@ -55,7 +56,9 @@ public:
 
     const std::string& dir() const { return dir_; }
 
-    std::string data_dir() const { return dir_ + "/data"; }
+    std::string data_dir() const {
+        return options_.data_dir.empty() ? dir_ + "/data" : options_.data_dir;
+    }
 
     std::string config_path() const { return dir_ + "/config.json"; }
 

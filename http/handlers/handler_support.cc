@@ -1,0 +1,107 @@
+#include "http/handlers/handler_support.h"
+
+#include "http/auth.h"
+
+namespace cashierd::http {
+namespace {
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// Query values are percent-encoded; tokens are compared decoded. False on a bad escape.
+bool percent_decode(std::string_view text, std::string& out) {
+    out.clear();
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '%') {
+            if (i + 2 >= text.size()) return false;
+            int high = hex_value(text[i + 1]);
+            int low = hex_value(text[i + 2]);
+            if (high < 0 || low < 0) return false;
+            out.push_back(static_cast<char>(high * 16 + low));
+            i += 2;
+        } else if (text[i] == '+') {
+            out.push_back(' ');
+        } else {
+            out.push_back(text[i]);
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+std::optional<std::size_t> authorize_manager(Exchange& exchange, bool query) {
+    const Config& config = exchange.shard().config();
+    std::optional<std::size_t> match;
+    if (query) {
+        std::string decoded;
+        if (percent_decode(exchange.request().query_param("token"), decoded)) {
+            match = match_manager_token(config, decoded);
+        }
+    } else {
+        match = match_manager_token(config, bearer_token(exchange.request()));
+    }
+    if (!match) {
+        exchange.respond_error(Status(StatusCode::unauthorized, "manager_token_required"),
+                               {{"WWW-Authenticate", "Bearer"}});
+    }
+    return match;
+}
+
+bool read_json_body(Exchange& exchange, std::span<const JsonField> fields,
+                    std::span<JsonValue> out) {
+    const Request& request = exchange.request();
+    std::string_view type = request.content_type;
+    std::string_view media = type.substr(0, type.find(';'));
+    while (!media.empty() && media.back() == ' ')
+        media.remove_suffix(1);
+    if (!equals_ignore_case(media, "application/json")) {
+        exchange.respond_error(Status(StatusCode::unsupported_media_type));
+        return false;
+    }
+    Status status =
+            exchange.shard().json().read_object(request.body, request.body_capacity, fields, out);
+    if (!status.ok()) {
+        exchange.respond_error(status);
+        return false;
+    }
+    return true;
+}
+
+std::optional<std::uint64_t> parse_id(std::string_view text) {
+    if (text.empty() || text.size() > 19 || text.front() == '0') return std::nullopt;
+    std::uint64_t value = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') return std::nullopt;
+        value = value * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return value;
+}
+
+bool valid_string_id(std::string_view id) {
+    if (id.empty() || id.size() > 64) return false;
+    for (char c : id) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+void write_amount(JsonWriter& json, std::string_view key, std::int64_t amount,
+                  std::string_view currency) {
+    std::optional<ledger::Currency> found = ledger::find_currency(currency);
+    char text[ledger::amount_text_bytes_max];
+    std::size_t length = ledger::format_amount(amount, found ? found->exponent : 2, text);
+    json.key(key).raw(std::string_view(text, length));
+}
+
+std::string manager_actor(std::size_t index) {
+    return "manager#" + std::to_string(index);
+}
+
+}  // namespace cashierd::http

@@ -1,0 +1,41 @@
+// Small pieces every handler needs: authorization, body reading, path numbers, money text.
+// Thread: the handling shard.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "http/json_reader.h"
+#include "http/json_writer.h"
+#include "http/server.h"
+#include "ledger/money.h"
+
+namespace cashierd::http {
+
+/// The manager token of the request (Bearer header, or `?token=` when `query` is true), or
+/// answers 401 UNAUTHORIZED and returns nothing.
+std::optional<std::size_t> authorize_manager(Exchange& exchange, bool query);
+
+/// Reads the JSON object body into `out` (fields as JsonReader reads them). Answers 415 when
+/// the Content-Type is not application/json and 400 INVALID_DATA when the body is not valid;
+/// returns false then.
+bool read_json_body(Exchange& exchange, std::span<const JsonField> fields,
+                    std::span<JsonValue> out);
+
+/// A positive decimal integer (a login, a customer id) from a path or query text.
+std::optional<std::uint64_t> parse_id(std::string_view text);
+
+/// `[A-Za-z0-9_-]{1,64}`: brand, group and provider ids.
+bool valid_string_id(std::string_view id);
+
+/// Writes `amount` (minor units) of `currency` as a JSON number ("250.00").
+void write_amount(JsonWriter& json, std::string_view key, std::int64_t amount,
+                  std::string_view currency);
+
+/// An actor name for history records: "manager#<index>" (never the token itself).
+std::string manager_actor(std::size_t index);
+
+}  // namespace cashierd::http
