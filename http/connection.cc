@@ -456,6 +456,13 @@ void Exchange::respond_error(const Status& status, std::initializer_list<ExtraHe
     body.clear();
 }
 
+void Exchange::respond_error_message(const Status& status, std::string_view message) {
+    std::string& body = body_scratch();
+    append_error_body(body, status, message);
+    respond(http_status(status.code()), "application/json", body);
+    body.clear();
+}
+
 void Exchange::defer(std::uint32_t replies, Continuation continuation) {
     CASHIERD_ASSERT(replies > 0);
     CASHIERD_ASSERT(!responded_);

@@ -135,3 +135,16 @@ void append_error_body(std::string& out, const Status& status) {
 }
 
 }  // namespace cashierd::http
+
+namespace cashierd::http {
+
+void append_error_body(std::string& out, const Status& status, std::string_view message) {
+    JsonWriter json(out);
+    json.begin_object();
+    json.field("error", status.name());
+    json.field("message", message);
+    if (!status.field().empty()) json.field("field", status.field());
+    json.end_object();
+}
+
+}  // namespace cashierd::http

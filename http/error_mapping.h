@@ -22,4 +22,7 @@ std::string_view default_message(StatusCode code);
 /// decimals").
 void append_error_body(std::string& out, const Status& status);
 
+/// The same with a message of the caller's (a config-style "methods[1].currencies: ..." line).
+void append_error_body(std::string& out, const Status& status, std::string_view message);
+
 }  // namespace cashierd::http

@@ -3,12 +3,15 @@
 #include <chrono>
 #include <filesystem>
 #include <thread>
+#include <tuple>
 
 #include <unistd.h>
 
+#include "http/admin_records.h"
 #include "http/connection.h"
 #include "http/error_mapping.h"
 #include "http/ledger_gateway.h"
+#include "ledger/money.h"
 #include "providers/crypto.h"
 #include "reactor/base/assert.h"
 #include "reactor/base/clock.h"
@@ -268,6 +271,82 @@ void Server::add_route(Method method, std::string_view pattern, Handler route_ha
     handlers_.push_back(route_handler);
 }
 
+bool Server::apply_initial_data(const InitialData& initial,
+                                std::vector<std::unique_ptr<ledger::ShardLedger>>& ledgers,
+                                std::string& error) {
+    ledger::GlobalStore& global = *global_;
+    Status status;
+    for (const ledger::BrandRecord& brand : initial.brands) {
+        if (status.ok()) status = global.put_brand(brand);
+    }
+    for (const ledger::GroupRecord& group : initial.groups) {
+        if (status.ok()) status = global.put_group(group);
+    }
+    for (const ledger::ProviderRecord& provider : initial.providers) {
+        if (status.ok()) status = global.put_provider(provider);
+    }
+    std::int64_t now = RealClock::instance().unix_seconds();
+    for (const ledger::CustomerRecord& customer : initial.customers) {
+        if (!status.ok()) break;
+        ledger::ShardLedger& ledger = *ledgers[customer.id % ledgers.size()];
+        ledger::CustomerRecord stored = customer;
+        stored.created_time = stored.updated_time = now;
+        status = ledger.begin_batch();
+        if (status.ok()) status = ledger.put_customer(stored);
+        if (status.ok()) status = ledger.commit_batch();
+    }
+    for (const InitialAccount& entry : initial.accounts) {
+        if (!status.ok()) break;
+        const ledger::AccountRecord& account = entry.account;
+        ledger::ShardLedger& ledger = *ledgers[account.customer_id % ledgers.size()];
+        status = global.put_directory(account.login, account.customer_id);
+        if (status.ok()) status = ledger.begin_batch();
+        if (status.ok()) {
+            ledger::AccountRecord stored = account;
+            stored.created_time = stored.updated_time = now;
+            status = ledger.put_account(stored);
+        }
+        std::uint8_t exponent = ledger::find_currency(account.currency)->exponent;
+        // Seeded through the ledger like any deposit, with an external id so a repeated
+        // initialisation does not seed twice.
+        for (auto [text, type, external] :
+             {std::tuple{&entry.balance, ledger::HistoryType::deposit, "initial-balance"},
+              std::tuple{&entry.bonus, ledger::HistoryType::deposit_nonwithdrawable_bonus,
+                         "initial-bonus"}}) {
+            if (!status.ok() || text->empty()) continue;
+            Result<std::int64_t> amount = ledger::parse_amount(*text, exponent);
+            if (!amount.ok()) {
+                error = "initial data: account " + std::to_string(account.login) + ": amount " +
+                        *text + " is not valid for " + account.currency;
+                ledger.abort_batch();
+                return false;
+            }
+            ledger::ChangeBalanceCommand command;
+            command.login = account.login;
+            command.type = type;
+            command.amount = amount.value();
+            command.external_id = external;
+            command.actor = "initial_data";
+            command.source = "config";
+            command.now = now;
+            Result<ledger::ChangeBalanceResult> result = ledger.change_balance(command);
+            if (!result.ok()) status = result.status();
+        }
+        if (status.ok()) status = ledger.commit_batch();
+    }
+    if (status.ok()) status = global.mark_initialized();
+    if (!status.ok()) {
+        error = "initial data: cannot store it (" + std::string(status.name()) + " " +
+                std::string(status.detail()) + ")";
+        return false;
+    }
+    log::info("initial data applied",
+              {{"brands", static_cast<std::int64_t>(initial.brands.size())},
+               {"customers", static_cast<std::int64_t>(initial.customers.size())},
+               {"accounts", static_cast<std::int64_t>(initial.accounts.size())}});
+    return true;
+}
+
 bool Server::start(std::string& error) {
     CASHIERD_ASSERT(shards_.empty());
     std::size_t count = config_.shards;
@@ -281,6 +360,11 @@ bool Server::start(std::string& error) {
         return false;
     }
 
+    InitialData initial;
+    if (!parse_initial_data(config_.initial_data_json, initial, error)) {
+        error = "initial data: " + error;
+        return false;
+    }
     std::string store_error;
     Result<std::unique_ptr<ledger::GlobalStore>> global = ledger::GlobalStore::open(
             config_.data_dir, config_.shards, static_cast<std::uint32_t>(count),
@@ -308,6 +392,10 @@ bool Server::start(std::string& error) {
             return false;
         }
         ledgers.push_back(std::move(ledger.value()));
+    }
+
+    if (!global_->initialized()) {
+        if (!apply_initial_data(initial, ledgers, error)) return false;
     }
 
     reactor::ListenSockets sockets;

@@ -34,6 +34,7 @@ namespace cashierd::http {
 
 class Connection;
 class Exchange;
+struct InitialData;
 class LedgerJob;
 class Server;
 class ShardRuntime;
@@ -98,6 +99,9 @@ public:
 
     /// Responds with the error JSON of `status` and its HTTP status.
     void respond_error(const Status& status, std::initializer_list<ExtraHeader> extra = {});
+
+    /// The same with a message of the caller's instead of the code's default text.
+    void respond_error_message(const Status& status, std::string_view message);
 
     /// Waits for `replies` cross-shard replies; `continuation` runs for each, on this shard,
     /// until one of them responds. The handler returns HandlerResult::deferred.
@@ -275,6 +279,9 @@ private:
 
     void on_shard_ready();
     void on_shard_drained();
+    bool apply_initial_data(const InitialData& initial,
+                            std::vector<std::unique_ptr<ledger::ShardLedger>>& ledgers,
+                            std::string& error);
 
     Config config_;
     Router router_;

@@ -167,6 +167,15 @@ Result<std::unique_ptr<GlobalStore>> GlobalStore::open(const std::string& data_d
 
 GlobalStore::~GlobalStore() = default;
 
+bool GlobalStore::initialized() const {
+    Result<Txn> txn = Txn::begin(*env_, true);
+    return txn.ok() && txn->get(meta_, "initialized").ok();
+}
+
+Status GlobalStore::mark_initialized() {
+    return put(meta_, "initialized", encode_u32(1));
+}
+
 Status GlobalStore::put(MDB_dbi dbi, std::string_view key, std::string_view value) {
     Result<Txn> txn = Txn::begin(*env_, false);
     if (!txn.ok()) return txn.status();

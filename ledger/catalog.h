@@ -94,6 +94,12 @@ public:
     /// True when this open created the data directory's global environment (first start).
     bool created() const { return created_; }
 
+    /// True once the config's initial data was applied to this data dir (mark_initialized).
+    /// Until then every start applies it again; every step of that is idempotent, so a start
+    /// that died half-way is completed by the next.
+    bool initialized() const;
+    Status mark_initialized();
+
     /// Moves on every committed write.
     std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 

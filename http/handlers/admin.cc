@@ -9,6 +9,7 @@
 // Thread: handlers on the accepting shard; jobs' apply() on the owner shard.
 #include <memory>
 
+#include "http/admin_records.h"
 #include "http/handlers/handler_support.h"
 #include "http/ledger_gateway.h"
 
@@ -378,9 +379,92 @@ HandlerResult put_account(Exchange& exchange) {
     return submit_job(exchange, customer, std::move(job));
 }
 
+// Providers
+
+void write_provider(JsonWriter& json, const ledger::ProviderRecord& provider) {
+    json.begin_object();
+    json.field("code", provider.code).field("module", provider.module);
+    json.field("enabled", provider.enabled);
+    // The webhook secret is write-only.
+    json.field("webhook_secret_set", !provider.webhook_secret.empty());
+    json.key("settings").raw(provider.settings_json);
+    json.key("methods").begin_array();
+    for (const ledger::MethodRecord& m : provider.methods) {
+        json.begin_object().field("method", m.method).key("method_id").uint64(m.method_id);
+        json.field("type", m.type == ledger::MethodType::deposit ? "deposit" : "withdrawal");
+        for (auto [name, list] :
+             {std::pair{"brands", &m.brands}, std::pair{"currencies", &m.currencies},
+              std::pair{"countries", &m.countries}}) {
+            json.key(name).begin_array();
+            for (const std::string& item : *list)
+                json.string(item);
+            json.end_array();
+        }
+        json.key("min_amount");
+        m.min_amount.empty() ? json.null() : json.raw(m.min_amount);
+        json.key("max_amount");
+        m.max_amount.empty() ? json.null() : json.raw(m.max_amount);
+        json.end_object();
+    }
+    json.end_array().end_object();
+}
+
+HandlerResult put_provider(Exchange& exchange) {
+    if (!authorize_manager(exchange, false)) return HandlerResult::done;
+    std::string_view code = exchange.params()[0];
+    if (!check_string_id(exchange, code)) return HandlerResult::done;
+    // Validated strictly first (duplicate keys, trailing bytes), then read into the record.
+    constexpr JsonField shape[] = {{"module", JsonType::string, true},
+                                   {"enabled", JsonType::boolean},
+                                   {"webhook_secret", JsonType::string},
+                                   {"settings", JsonType::object_raw},
+                                   {"methods", JsonType::array_raw}};
+    JsonValue values[std::size(shape)];
+    if (!read_json_body(exchange, shape, values)) return HandlerResult::done;
+    ledger::ProviderRecord provider;
+    std::string error;
+    if (!parse_provider(exchange.request().body, code, provider, error)) {
+        exchange.respond_error_message(Status(StatusCode::invalid_data), error);
+        return HandlerResult::done;
+    }
+    ledger::GlobalStore& global = exchange.shard().server().global();
+    if (provider.webhook_secret.empty()) {
+        // Omitted on update: the stored secret stays (it is never read back).
+        Result<ledger::ProviderRecord> existing = global.provider(code);
+        if (existing.ok()) provider.webhook_secret = existing->webhook_secret;
+    }
+    Status status = global.put_provider(provider);
+    if (!status.ok()) {
+        exchange.respond_error(status);
+        return HandlerResult::done;
+    }
+    std::string& body = exchange.body_scratch();
+    JsonWriter json(body);
+    write_provider(json, provider);
+    exchange.respond_json(200, body);
+    return HandlerResult::done;
+}
+
+HandlerResult get_provider(Exchange& exchange) {
+    if (!authorize_manager(exchange, false)) return HandlerResult::done;
+    Result<ledger::ProviderRecord> provider =
+            exchange.shard().server().global().provider(exchange.params()[0]);
+    if (!provider.ok()) {
+        exchange.respond_error(provider.status());
+        return HandlerResult::done;
+    }
+    std::string& body = exchange.body_scratch();
+    JsonWriter json(body);
+    write_provider(json, provider.value());
+    exchange.respond_json(200, body);
+    return HandlerResult::done;
+}
+
 }  // namespace
 
 void add_admin_routes(Server& server) {
+    server.add_route(Method::put, "/admin/providers/{code}", put_provider);
+    server.add_route(Method::get, "/admin/providers/{code}", get_provider);
     server.add_route(Method::put, "/admin/brands/{id}", put_brand);
     server.add_route(Method::get, "/admin/brands/{id}", get_brand);
     server.add_route(Method::put, "/admin/groups/{id}", put_group);

@@ -306,5 +306,57 @@ TEST_F(BackofficeTest, DataDirKeepsItsShardCount) {
     remove_tree(data);
 }
 
+TEST_F(BackofficeTest, InitialDataSeedsOnceAndProvidersRoundTrip) {
+    std::string data = make_temp_dir();
+    ServerOptions options;
+    options.data_dir = data;
+    options.extra_json =
+            R"(,"brands":[{"id":"b","name":"B"}],"groups":[{"id":"g","brand":"b","currency":"EUR"}],)"
+            R"("customers":[{"id":3,"brand":"b","country":"DE"}],)"
+            R"("accounts":[{"login":3003,"customer_id":3,"group":"g","balance":"12.34","bonus":1}])";
+    for (int start_number = 0; start_number < 2; ++start_number) {
+        start(options);
+        HttpResponse account = admin(server_->port(), "GET", "/admin/accounts/3003");
+        ASSERT_EQ(account.status, 200) << account.body;
+        // Seeded on the first start only.
+        EXPECT_EQ(field(account.body, "balance"), "12.34");
+        EXPECT_EQ(field(account.body, "bonus"), "1.00");
+        EXPECT_EQ(field(account.body, "currency"), "\"EUR\"");
+        EXPECT_EQ(server_->stop(SIGTERM), 0);
+    }
+    start(options);
+    std::uint16_t port = server_->port();
+    HttpResponse put = admin(port, "PUT", "/admin/providers/sandbox",
+                             R"({"module":"sandbox","webhook_secret":"whsec_0123456789abcdef",)"
+                             R"("methods":[{"method":"card","method_id":1,"type":"deposit",)"
+                             R"("currencies":["EUR"],"min_amount":10,"max_amount":"500.50"}]})");
+    ASSERT_EQ(put.status, 200) << put.body;
+    EXPECT_NE(put.body.find(R"("webhook_secret_set":true)"), std::string::npos);
+    EXPECT_EQ(put.body.find("whsec_"), std::string::npos);  // Secrets are write-only.
+    HttpResponse get = admin(port, "GET", "/admin/providers/sandbox");
+    EXPECT_EQ(get.body, put.body);
+    HttpResponse bad = admin(port, "PUT", "/admin/providers/x",
+                             R"({"module":"sandbox","methods":[{"method":"card","method_id":1,)"
+                             R"("currencies":["XYZ"]}]})");
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_NE(bad.body.find("methods[0].currencies"), std::string::npos) << bad.body;
+    EXPECT_EQ(
+            admin(port, "PUT", "/admin/providers/x", R"({"module":"sandbox","module":"y"})").status,
+            400);
+    EXPECT_EQ(server_->stop(SIGTERM), 0);
+    server_.reset();
+    remove_tree(data);
+}
+
+TEST(InitialData, BadInitialDataRefusesToStartNamingTheEntry) {
+    ServerOptions options;
+    options.extra_json =
+            R"(,"brands":[{"id":"b","name":"B"}],"groups":[{"id":"g","brand":"nope","currency":"EUR"}])";
+    ServerProcess server(options);
+    EXPECT_FALSE(server.start());
+    EXPECT_NE(server.stderr_text().find("groups[0].brand"), std::string::npos)
+            << server.stderr_text();
+}
+
 }  // namespace
 }  // namespace cashierd::test
