@@ -45,6 +45,7 @@ Result<std::unique_ptr<ShardLedger>> ShardLedger::open(const std::string& data_d
     ledger->env_ = std::move(env.value());
     Status status = ledger->open_databases();
     if (status.ok()) status = ledger->load_sequences();
+    if (status.ok()) status = ledger->load_idempotency_index();
     if (!status.ok()) return status;
     return ledger;
 }
@@ -81,7 +82,39 @@ Status ShardLedger::load_sequences() {
         history_sequence_ = last / shard_count_;
     }
     batch_history_sequence_ = history_sequence_;
+    Cursor transactions(txn.value(), transactions_);
+    if (transactions.move(MDB_LAST)) {
+        TransactionId last = read_key_u64(transactions.key());
+        CASHIERD_ASSERT(last % shard_count_ == shard_);
+        transaction_sequence_ = last / shard_count_;
+    }
+    batch_transaction_sequence_ = transaction_sequence_;
     return Status();
+}
+
+std::string ShardLedger::idempotency_index_key(CustomerId customer, std::string_view key) {
+    std::string index_key;
+    append_key_u64(index_key, customer);
+    index_key.append(key);
+    return index_key;
+}
+
+Status ShardLedger::load_idempotency_index() {
+    Result<Txn> txn = Txn::begin(*env_, true);
+    if (!txn.ok()) return txn.status();
+    Cursor cursor(txn.value(), transactions_);
+    for (bool more = cursor.move(MDB_FIRST); more; more = cursor.move(MDB_NEXT)) {
+        TransactionRecord record = TransactionRecord::decode(cursor.value());
+        if (record.idempotency_key.empty()) continue;
+        idempotency_[idempotency_index_key(record.customer_id, record.idempotency_key)] = record.id;
+    }
+    return Status();
+}
+
+TransactionId ShardLedger::next_transaction_id() {
+    CASHIERD_ASSERT(batch_.active());
+    ++batch_transaction_sequence_;
+    return batch_transaction_sequence_ * shard_count_ + shard_;
 }
 
 HistoryId ShardLedger::next_history_id() {
@@ -96,6 +129,8 @@ Status ShardLedger::begin_batch() {
     if (!txn.ok()) return txn.status();
     batch_ = std::move(txn.value());
     batch_history_sequence_ = history_sequence_;
+    batch_transaction_sequence_ = transaction_sequence_;
+    batch_idempotency_.clear();
     return Status();
 }
 
@@ -104,9 +139,14 @@ Status ShardLedger::commit_batch() {
     Status status = batch_.commit();
     if (status.ok()) {
         history_sequence_ = batch_history_sequence_;
+        transaction_sequence_ = batch_transaction_sequence_;
+        idempotency_.merge(batch_idempotency_);
+        batch_idempotency_.clear();
         return status;
     }
     batch_history_sequence_ = history_sequence_;
+    batch_transaction_sequence_ = transaction_sequence_;
+    batch_idempotency_.clear();
     if (status.detail() == "storage_full") env_->grow_map();
     return status;
 }
@@ -114,6 +154,8 @@ Status ShardLedger::commit_batch() {
 void ShardLedger::abort_batch() {
     batch_.abort();
     batch_history_sequence_ = history_sequence_;
+    batch_transaction_sequence_ = transaction_sequence_;
+    batch_idempotency_.clear();
 }
 
 Result<const Txn*> ShardLedger::read_txn(std::optional<Txn>& own) {
@@ -312,6 +354,113 @@ Result<std::vector<HistoryRecord>> ShardLedger::all_history(Login login) {
     Result<std::vector<HistoryRecord>> newest_first = history(login, SIZE_MAX, 0);
     if (!newest_first.ok()) return newest_first.status();
     std::vector<HistoryRecord> records(newest_first->rbegin(), newest_first->rend());
+    return records;
+}
+
+}  // namespace cashierd::ledger
+
+namespace cashierd::ledger {
+
+std::string_view idempotency_match_name(IdempotencyMatch match) {
+    switch (match) {
+        case IdempotencyMatch::same:
+            return "exists";
+        case IdempotencyMatch::different_login:
+            return "exists_with_different_login";
+        case IdempotencyMatch::different_type:
+            return "exists_with_different_type";
+        case IdempotencyMatch::different_provider:
+            return "exists_with_different_provider";
+        case IdempotencyMatch::different_method:
+            return "exists_with_different_method";
+        case IdempotencyMatch::different_amount:
+            return "exists_with_different_amount";
+        case IdempotencyMatch::different_currency:
+            return "exists_with_different_currency";
+    }
+    return "exists";
+}
+
+IdempotencyMatch compare_request(const TransactionRecord& stored,
+                                 const TransactionRecord& incoming) {
+    if (stored.login != incoming.login) return IdempotencyMatch::different_login;
+    if (stored.type != incoming.type) return IdempotencyMatch::different_type;
+    if (stored.provider != incoming.provider) return IdempotencyMatch::different_provider;
+    if (stored.method != incoming.method) return IdempotencyMatch::different_method;
+    if (stored.amount != incoming.amount) return IdempotencyMatch::different_amount;
+    if (stored.currency != incoming.currency) return IdempotencyMatch::different_currency;
+    return IdempotencyMatch::same;
+}
+
+Result<std::optional<TransactionRecord>> ShardLedger::find_by_idempotency_key(
+        CustomerId customer, std::string_view key) {
+    std::string index_key = idempotency_index_key(customer, key);
+    TransactionId id = 0;
+    if (auto pending = batch_idempotency_.find(index_key); pending != batch_idempotency_.end()) {
+        id = pending->second;
+    } else if (auto stored = idempotency_.find(index_key); stored != idempotency_.end()) {
+        id = stored->second;
+    } else {
+        return std::optional<TransactionRecord>();
+    }
+    Result<TransactionRecord> record = transaction(id);
+    if (!record.ok()) return record.status();
+    CASHIERD_ASSERT(record->customer_id == customer);
+    CASHIERD_ASSERT(record->idempotency_key == key);
+    return std::optional<TransactionRecord>(std::move(record.value()));
+}
+
+Status ShardLedger::put_new_transaction(const TransactionRecord& transaction) {
+    CASHIERD_ASSERT(batch_.active());
+    CASHIERD_ASSERT(transaction.id % shard_count_ == shard_);
+    CASHIERD_ASSERT(transaction.customer_id % shard_count_ == shard_);
+    std::string key = key_u64(transaction.id);
+    scratch_.clear();
+    transaction.encode(scratch_);
+    // Ids grow within a batch and across batches: every new record appends.
+    Status status = batch_.put(transactions_, key, scratch_, MDB_APPEND);
+    if (status.ok()) {
+        status = batch_.put(customer_transactions_,
+                            key_u64_pair(transaction.customer_id, transaction.id), {});
+    }
+    if (status.ok() && !transaction.idempotency_key.empty()) {
+        batch_idempotency_[idempotency_index_key(transaction.customer_id,
+                                                 transaction.idempotency_key)] = transaction.id;
+    }
+    return status;
+}
+
+Result<TransactionRecord> ShardLedger::transaction(TransactionId id) {
+    std::optional<Txn> own;
+    Result<const Txn*> txn = read_txn(own);
+    if (!txn.ok()) return txn.status();
+    Result<std::string_view> bytes = txn.value()->get(transactions_, key_u64(id));
+    if (!bytes.ok()) return bytes.status();
+    return TransactionRecord::decode(bytes.value());
+}
+
+Result<std::vector<TransactionRecord>> ShardLedger::transactions(CustomerId customer,
+                                                                 const TransactionFilter& filter) {
+    std::optional<Txn> own;
+    Result<const Txn*> txn = read_txn(own);
+    if (!txn.ok()) return txn.status();
+    std::vector<TransactionRecord> records;
+    Cursor cursor(*txn.value(), customer_transactions_);
+    std::string start = key_u64_pair(customer, filter.before == 0 ? UINT64_MAX : filter.before);
+    bool positioned =
+            cursor.move(MDB_SET_RANGE, start) ? cursor.move(MDB_PREV) : cursor.move(MDB_LAST);
+    while (positioned && records.size() < filter.limit) {
+        if (read_key_u64(cursor.key()) != customer) break;
+        TransactionId id = read_key_u64(cursor.key(), 8);
+        Result<std::string_view> bytes = txn.value()->get(transactions_, key_u64(id));
+        CASHIERD_ASSERT(bytes.ok());
+        TransactionRecord record = TransactionRecord::decode(bytes.value());
+        bool wanted = (filter.login == 0 || record.login == filter.login) &&
+                      (!filter.type || record.type == *filter.type) &&
+                      (!filter.status || record.status == *filter.status);
+        if (wanted) records.push_back(std::move(record));
+        positioned = cursor.move(MDB_PREV);
+    }
     return records;
 }
 

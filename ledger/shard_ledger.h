@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ledger/lmdb_env.h"
@@ -42,6 +43,33 @@ enum class Outcome : std::uint8_t {
     account_not_found,
     account_disabled,
     insufficient_funds,
+};
+
+/// How a new request compares with the transaction stored under its idempotency key, in order
+/// of precedence (the first difference found is reported).
+enum class IdempotencyMatch : std::uint8_t {
+    same,
+    different_login,
+    different_type,
+    different_provider,
+    different_method,
+    different_amount,
+    different_currency,
+};
+
+std::string_view idempotency_match_name(IdempotencyMatch match);
+
+/// Compares the request fields of two transactions (not their ids, statuses or times).
+IdempotencyMatch compare_request(const TransactionRecord& stored,
+                                 const TransactionRecord& incoming);
+
+/// Filters for listing a customer's transactions.
+struct TransactionFilter {
+    Login login = 0;  // 0: every login of the customer.
+    std::optional<TxType> type;
+    std::optional<TxStatus> status;
+    std::size_t limit = 50;
+    TransactionId before = 0;  // Only ids below this (0: from the newest).
 };
 
 struct ChangeBalanceResult {
@@ -81,6 +109,19 @@ public:
     Status put_account(const AccountRecord& account);
     Result<ChangeBalanceResult> change_balance(const ChangeBalanceCommand& command);
 
+    /// The transaction a customer created with `idempotency_key` (committed or in this batch),
+    /// or nothing.
+    Result<std::optional<TransactionRecord>> find_by_idempotency_key(CustomerId customer,
+                                                                     std::string_view key);
+    /// Reserves the next transaction id in the open batch.
+    TransactionId next_transaction_id();
+    /// Writes a new transaction (id from next_transaction_id()) and its index entries.
+    Status put_new_transaction(const TransactionRecord& transaction);
+    Result<TransactionRecord> transaction(TransactionId id);
+    /// A customer's transactions, newest first.
+    Result<std::vector<TransactionRecord>> transactions(CustomerId customer,
+                                                        const TransactionFilter& filter);
+
     // Reads: inside the open batch if there is one (so a batch sees its own writes), else in a
     // read transaction of their own.
     Result<CustomerRecord> customer(CustomerId id);
@@ -102,6 +143,8 @@ private:
 
     Status open_databases();
     Status load_sequences();
+    Status load_idempotency_index();
+    static std::string idempotency_index_key(CustomerId customer, std::string_view key);
     Result<const Txn*> read_txn(std::optional<Txn>& own);
     HistoryId next_history_id();
 
@@ -120,6 +163,13 @@ private:
     Txn batch_;
     std::uint64_t history_sequence_ = 0;  // Last used, committed.
     std::uint64_t batch_history_sequence_ = 0;
+    std::uint64_t transaction_sequence_ = 0;
+    std::uint64_t batch_transaction_sequence_ = 0;
+    // (customer, idempotency key) -> transaction id, for every stored transaction with a key:
+    // an in-memory index, so random client keys never touch a durable B-tree (ledger/README.md).
+    // The open batch's entries are kept apart until it commits.
+    std::unordered_map<std::string, TransactionId> idempotency_;
+    std::unordered_map<std::string, TransactionId> batch_idempotency_;
     std::string scratch_;
 };
 
