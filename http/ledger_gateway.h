@@ -20,7 +20,9 @@ namespace cashierd::http {
 struct LedgerContext {
     ledger::ShardLedger& ledger;
     ledger::GlobalStore& global;
-    std::int64_t now;  // Unix seconds, read once per batch.
+    const ledger::Catalog& catalog;
+    std::int64_t now;  // Unix seconds.
+    std::string_view public_url;
 };
 
 class LedgerJob {

@@ -1,7 +1,9 @@
 // cashierd: the composition root. Subcommands:
 //   serve [--config FILE] [--listen HOST:PORT] [--data DIR] [--shards N]
 //   check --config FILE
+//   token [--config FILE] --customer ID [--ttl SECONDS]
 // Thread: main. Signals are blocked in every thread and taken here with sigwait.
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -14,6 +16,8 @@
 
 #include "http/config.h"
 #include "http/server.h"
+#include "providers/jwt.h"
+#include "reactor/base/clock.h"
 #include "reactor/base/log.h"
 #include "reactor/listener.h"
 
@@ -23,13 +27,16 @@ using cashierd::http::Config;
 
 constexpr std::string_view usage =
         "usage: cashierd serve [--config FILE] [--listen HOST:PORT] [--data DIR] [--shards N]\n"
-        "       cashierd check --config FILE\n";
+        "       cashierd check --config FILE\n"
+        "       cashierd token [--config FILE] --customer ID [--ttl SECONDS]\n";
 
 struct Options {
     std::string config_path;
     std::string listen;
     std::string data_dir;
     std::string shards;
+    std::string customer;  // token only
+    std::string ttl;       // token only
 };
 
 bool parse_options(int argc, char** argv, int first, Options& options, std::string& error) {
@@ -40,6 +47,8 @@ bool parse_options(int argc, char** argv, int first, Options& options, std::stri
         if (flag == "--listen") target = &options.listen;
         if (flag == "--data") target = &options.data_dir;
         if (flag == "--shards") target = &options.shards;
+        if (flag == "--customer") target = &options.customer;
+        if (flag == "--ttl") target = &options.ttl;
         if (target == nullptr) {
             error = "unknown argument: " + std::string(flag);
             return false;
@@ -62,6 +71,11 @@ bool read_file(const std::string& path, std::string& out) {
     return true;
 }
 
+std::string listen_url(const std::string& host, std::uint16_t port) {
+    std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+    return "http://" + shown + ":" + std::to_string(port);
+}
+
 // Loads the config (the embedded demo config without --config) and applies flag overrides.
 bool load_config(const Options& options, Config& config, std::string& error) {
     std::string text(cashierd::http::demo_config_json);
@@ -79,10 +93,13 @@ bool load_config(const Options& options, Config& config, std::string& error) {
         return false;
     }
     if (!options.listen.empty()) {
+        // A public_url that was only the default for the file's listen follows the override.
+        bool default_url = config.public_url == listen_url(config.listen_host, config.listen_port);
         if (!cashierd::http::parse_listen(options.listen, config.listen_host, config.listen_port)) {
             error = "--listen: expected HOST:PORT";
             return false;
         }
+        if (default_url) config.public_url = listen_url(config.listen_host, config.listen_port);
     }
     if (!options.data_dir.empty()) config.data_dir = options.data_dir;
     if (!options.shards.empty()) {
@@ -164,6 +181,7 @@ int serve(const Options& options) {
     cashierd::http::add_health_routes(server);
     cashierd::http::add_backoffice_routes(server);
     cashierd::http::add_admin_routes(server);
+    cashierd::http::add_cashier_routes(server);
     if (!server.start(error)) {
         cashierd::log::error("startup failed", {{"error", error}});
         std::fprintf(stderr, "cashierd: %s\n", error.c_str());
@@ -203,6 +221,63 @@ int check(const Options& options) {
     return 0;
 }
 
+// A whole decimal number in [min, max]; false for anything else (signs, spaces, overflow).
+bool parse_bounded(const std::string& text, std::uint64_t min, std::uint64_t max,
+                   std::uint64_t& out) {
+    if (text.empty() || text.size() > 19) return false;
+    std::uint64_t value = 0;
+    for (const char c : text) {
+        if (c < '0' || c > '9') return false;
+        value = value * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (value < min || value > max) return false;
+    out = value;
+    return true;
+}
+
+// Mints a customer JWT with the config's first HS256 key, for demos and tests (SPEC §2).
+int token(const Options& options) {
+    constexpr std::uint64_t ttl_default_seconds = 3600;
+    constexpr std::uint64_t ttl_max_seconds = 86400;
+    constexpr auto customer_id_max = static_cast<std::uint64_t>(INT64_MAX);
+    std::uint64_t customer_id = 0;
+    if (!parse_bounded(options.customer, 1, customer_id_max, customer_id)) {
+        std::fprintf(stderr, "cashierd token: --customer: expected a customer id 1..%llu\n",
+                     static_cast<unsigned long long>(customer_id_max));
+        return 2;
+    }
+    std::uint64_t ttl = ttl_default_seconds;
+    if (!options.ttl.empty() && !parse_bounded(options.ttl, 1, ttl_max_seconds, ttl)) {
+        std::fprintf(stderr, "cashierd token: --ttl: expected 1..%llu seconds\n",
+                     static_cast<unsigned long long>(ttl_max_seconds));
+        return 2;
+    }
+    Config config;
+    std::string error;
+    if (!load_config(options, config, error)) {
+        std::fprintf(stderr, "cashierd token: %s\n", error.c_str());
+        return 2;
+    }
+    const cashierd::http::JwtKeyConfig* key = nullptr;
+    for (const cashierd::http::JwtKeyConfig& candidate : config.jwt_keys) {
+        if (candidate.alg == "HS256") {
+            key = &candidate;
+            break;
+        }
+    }
+    if (key == nullptr) {
+        std::fprintf(stderr,
+                     "cashierd token: the config has no HS256 key in jwt.keys (ES256 keys are "
+                     "public keys: tokens for them are minted by whoever holds the private key)\n");
+        return 2;
+    }
+    const std::int64_t now = cashierd::RealClock::instance().unix_seconds();
+    const std::string jwt = cashierd::providers::mint_hs256(key->kid, key->secret, customer_id, now,
+                                                            now + static_cast<std::int64_t>(ttl));
+    std::printf("%s\n", jwt.c_str());
+    return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -221,8 +296,14 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "cashierd: %s\n%s", error.c_str(), usage.data());
         return 2;
     }
+    if (command != "token" && (!options.customer.empty() || !options.ttl.empty())) {
+        std::fprintf(stderr, "cashierd: --customer and --ttl belong to the token command\n%s",
+                     usage.data());
+        return 2;
+    }
     if (command == "serve") return serve(options);
     if (command == "check") return check(options);
+    if (command == "token") return token(options);
     std::fprintf(stderr, "cashierd: unknown command %s\n%s", argv[1], usage.data());
     return 2;
 }

@@ -218,13 +218,27 @@ void ShardRuntime::apply_job(ShardMessage& message) {
     CASHIERD_ASSERT(message.job != nullptr);
     Status status = ledger_->begin_batch();
     if (status.ok()) {
-        LedgerContext context{*ledger_, server_.global(), RealClock::instance().unix_seconds()};
+        LedgerContext context{*ledger_, server_.global(), catalog(),
+                              RealClock::instance().unix_seconds(), server_.config().public_url};
         message.job->apply(context);
     } else {
         message.job->set_commit_status(status);
     }
     // Answered after the batch's commit, with every other job of this iteration.
     committing_.push_back(std::move(message));
+}
+
+const ledger::Catalog& ShardRuntime::catalog() {
+    ledger::GlobalStore& global = server_.global();
+    if (!catalog_ || catalog_->generation != global.generation()) {
+        Result<std::shared_ptr<const ledger::Catalog>> loaded = global.load_catalog();
+        if (loaded.ok()) {
+            catalog_ = std::move(loaded.value());
+        } else if (!catalog_) {
+            catalog_ = std::make_shared<const ledger::Catalog>();
+        }
+    }
+    return *catalog_;
 }
 
 void ShardRuntime::on_iteration(void* context) {
@@ -360,6 +374,21 @@ bool Server::start(std::string& error) {
         return false;
     }
 
+    std::vector<providers::JwtKeySpec> keys;
+    for (const JwtKeyConfig& key : config_.jwt_keys) {
+        providers::JwtKeySpec spec;
+        spec.kid = key.kid;
+        spec.alg = key.alg == "ES256" ? providers::JwtKeySpec::Algorithm::es256
+                                      : providers::JwtKeySpec::Algorithm::hs256;
+        spec.secret = key.secret;
+        spec.public_key_pem = key.public_key_pem;
+        keys.push_back(std::move(spec));
+    }
+    jwt_ = providers::JwtVerifier::create(std::move(keys), error);
+    if (!jwt_) {
+        error = "jwt.keys: " + error;
+        return false;
+    }
     InitialData initial;
     if (!parse_initial_data(config_.initial_data_json, initial, error)) {
         error = "initial data: " + error;
@@ -404,6 +433,11 @@ bool Server::start(std::string& error) {
         return false;
     }
     port_ = sockets.port;
+    // Port 0 was resolved by the bind: links to our own pages use the real port.
+    if (config_.public_url.size() > 2 &&
+        config_.public_url.compare(config_.public_url.size() - 2, 2, ":0") == 0) {
+        config_.public_url.replace(config_.public_url.size() - 1, 1, std::to_string(port_));
+    }
     for (std::size_t i = 0; i < count; ++i) {
         shards_.push_back(std::make_unique<ShardRuntime>(*this, static_cast<ShardId>(i)));
         shards_.back()->ledger_ = std::move(ledgers[i]);

@@ -23,6 +23,7 @@
 #include "http/router.h"
 #include "ledger/catalog.h"
 #include "ledger/shard_ledger.h"
+#include "providers/jwt.h"
 #include "reactor/base/ids.h"
 #include "reactor/base/status.h"
 #include "reactor/buffer_pool.h"
@@ -186,6 +187,10 @@ public:
     /// This shard's ledger (the customers it owns). Owning shard only.
     ledger::ShardLedger& ledger() { return *ledger_; }
 
+    /// The catalog as of the global store's latest generation (reloaded when it moved).
+    /// Owning shard only; valid until the next call.
+    const ledger::Catalog& catalog();
+
 private:
     friend class Server;
 
@@ -208,6 +213,7 @@ private:
     reactor::Shard shard_;
     std::unique_ptr<ledger::ShardLedger> ledger_;
     std::vector<ShardMessage> committing_;  // Jobs applied to the open batch.
+    std::shared_ptr<const ledger::Catalog> catalog_;
     reactor::BufferPool pool_;
     JsonReader json_;
     ShardMetrics metrics_;
@@ -268,6 +274,9 @@ public:
     /// Data that is not per customer. Safe from any shard.
     ledger::GlobalStore& global() { return *global_; }
 
+    /// Customer JWT verification (jwt.keys). Read-only, shared by every shard.
+    const providers::JwtVerifier& jwt() const { return *jwt_; }
+
     /// True between start() and the beginning of shutdown.
     bool accepting() const { return !stopping_.load(std::memory_order_relaxed); }
 
@@ -287,6 +296,7 @@ private:
     Router router_;
     std::vector<Handler> handlers_;
     std::unique_ptr<ledger::GlobalStore> global_;
+    std::unique_ptr<providers::JwtVerifier> jwt_;
     std::vector<std::unique_ptr<ShardRuntime>> shards_;
     std::uint16_t port_ = 0;
     std::atomic<bool> stopping_{false};
@@ -309,5 +319,8 @@ void add_backoffice_routes(Server& server);
 /// Adds the back-office catalog and customer routes (/admin/brands, groups, customers,
 /// accounts).
 void add_admin_routes(Server& server);
+
+/// Adds the customer Cashier API (/cashier/methods, deposit, transactions).
+void add_cashier_routes(Server& server);
 
 }  // namespace cashierd::http

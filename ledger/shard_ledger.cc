@@ -386,7 +386,10 @@ IdempotencyMatch compare_request(const TransactionRecord& stored,
     if (stored.login != incoming.login) return IdempotencyMatch::different_login;
     if (stored.type != incoming.type) return IdempotencyMatch::different_type;
     if (stored.provider != incoming.provider) return IdempotencyMatch::different_provider;
-    if (stored.method != incoming.method) return IdempotencyMatch::different_method;
+    // An omitted method matches the one the first request was given.
+    if (!incoming.method.empty() && stored.method != incoming.method) {
+        return IdempotencyMatch::different_method;
+    }
     if (stored.amount != incoming.amount) return IdempotencyMatch::different_amount;
     if (stored.currency != incoming.currency) return IdempotencyMatch::different_currency;
     return IdempotencyMatch::same;

@@ -59,7 +59,8 @@ enum class IdempotencyMatch : std::uint8_t {
 
 std::string_view idempotency_match_name(IdempotencyMatch match);
 
-/// Compares the request fields of two transactions (not their ids, statuses or times).
+/// Compares the request fields of two transactions (not their ids, statuses or times). An
+/// incoming request without a method matches whatever method the stored one was given.
 IdempotencyMatch compare_request(const TransactionRecord& stored,
                                  const TransactionRecord& incoming);
 

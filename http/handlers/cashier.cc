@@ -1,0 +1,601 @@
+// The customer-facing Cashier API (seeds 003 and 002), customer JWT on every route:
+//   GET  /cashier/methods?login=N[&type=deposit|withdrawal]
+//   POST /cashier/deposit
+//   GET  /cashier/transactions?login=&type=&status=&limit=&cursor=
+// The accepting shard authenticates, validates and checks the login's owner; the customer's
+// shard decides everything that needs the ledger (eligibility recheck, idempotency, creation).
+// Thread: handlers on the accepting shard; jobs' apply() on the customer's shard.
+#include <memory>
+
+#include <simdjson.h>
+
+#include "http/auth.h"
+#include "http/handlers/handler_support.h"
+#include "http/ledger_gateway.h"
+#include "ledger/eligibility.h"
+#include "providers/payment_module.h"
+#include "reactor/base/clock.h"
+
+namespace cashierd::http {
+namespace {
+
+using ledger::AccountRecord;
+using ledger::CustomerId;
+using ledger::CustomerRecord;
+using ledger::Login;
+using ledger::TransactionRecord;
+using ledger::TxStatus;
+using ledger::TxType;
+
+constexpr std::size_t idempotency_key_bytes_max = 128;
+constexpr std::size_t url_bytes_max = 2048;
+constexpr std::size_t comment_bytes_max = 1024;
+constexpr std::size_t metadata_bytes_max = 4096;
+
+bool module_loaded(std::string_view module) {
+    return providers::find_payment_module(module) != nullptr;
+}
+
+std::optional<CustomerId> authenticate_customer(Exchange& exchange) {
+    std::string_view token = bearer_token(exchange.request());
+    if (token.empty()) {
+        exchange.respond_error(Status(StatusCode::unauthorized, "bearer_token_required"),
+                               {{"WWW-Authenticate", "Bearer"}});
+        return std::nullopt;
+    }
+    Result<providers::JwtClaims> claims =
+            exchange.shard().server().jwt().verify(token, RealClock::instance().unix_seconds());
+    if (!claims.ok()) {
+        exchange.respond_error(claims.status(), {{"WWW-Authenticate", "Bearer"}});
+        return std::nullopt;
+    }
+    return claims->customer_id;
+}
+
+// The login must exist (400 ACCOUNT_NOT_AVAILABLE) and belong to the customer (403), whichever
+// shard the request landed on: the directory is global.
+bool authorize_login(Exchange& exchange, CustomerId customer, Login login) {
+    Result<CustomerId> owner = exchange.shard().server().global().owner(login);
+    if (!owner.ok()) {
+        exchange.respond_error(owner.status().code() == StatusCode::not_found
+                                       ? Status(StatusCode::account_not_available, "", "login")
+                                       : owner.status());
+        return false;
+    }
+    if (owner.value() != customer) {
+        exchange.respond_error(Status(StatusCode::permission_denied, "", "login"));
+        return false;
+    }
+    return true;
+}
+
+void write_minor(JsonWriter& json, std::string_view key, std::int64_t amount,
+                 std::string_view currency) {
+    write_amount(json, key, amount, currency);
+}
+
+// A limit as a JSON number, or null when there is none.
+void write_limit(JsonWriter& json, std::string_view key, std::int64_t amount,
+                 std::string_view currency) {
+    if (amount > 0) {
+        write_amount(json, key, amount, currency);
+    } else {
+        json.key(key).null();
+    }
+}
+
+void write_transaction(JsonWriter& json, const TransactionRecord& t) {
+    json.begin_object();
+    json.key("id").uint64(t.id);
+    json.key("customer_id").uint64(t.customer_id);
+    json.key("login").uint64(t.login);
+    json.field("type", static_cast<std::int64_t>(t.type));
+    json.field("provider", t.provider).field("method", t.method);
+    json.field("provider_payment_id", t.provider_payment_id);
+    write_minor(json, "amount", t.amount, t.currency);
+    json.field("currency", t.currency).field("account_currency", t.account_currency);
+    write_minor(json, "converted_amount", t.converted_amount, t.account_currency);
+    json.key("conversion_rate").raw(t.conversion_rate.empty() ? "1.0" : t.conversion_rate);
+    json.field("status", static_cast<std::int64_t>(t.status));
+    json.field("failure_reason", t.failure_reason);
+    json.field("idempotency_key", t.idempotency_key);
+    json.field("comment", t.comment);
+    json.field("metadata_json", t.metadata_json.empty() ? "{}" : t.metadata_json);
+    json.field("created_time", t.created_time).field("updated_time", t.updated_time);
+    json.end_object();
+}
+
+std::optional<TxType> parse_tx_type(std::string_view text) {
+    if (text == "deposit" || text == "0") return TxType::deposit;
+    if (text == "withdrawal" || text == "1") return TxType::withdrawal;
+    return std::nullopt;
+}
+
+std::optional<TxStatus> parse_tx_status(std::string_view text) {
+    for (std::uint8_t i = 0; i <= ledger::tx_status_max; ++i) {
+        auto status = static_cast<TxStatus>(i);
+        if (text == ledger::tx_status_name(status) || text == std::to_string(i)) return status;
+    }
+    return std::nullopt;
+}
+
+// GET /cashier/methods
+
+class MethodsJob final : public LedgerJob {
+public:
+    CustomerId customer_id = 0;
+    Login login = 0;
+    std::optional<ledger::MethodType> type;
+
+    void apply(LedgerContext& context) override {
+        Result<CustomerRecord> customer = context.ledger.customer(customer_id);
+        if (!customer.ok()) {
+            status_ = Status(StatusCode::customer_not_found);
+            return;
+        }
+        Result<AccountRecord> account = context.ledger.account(login);
+        if (!account.ok() || !account->enabled) {
+            status_ = Status(StatusCode::account_not_available, "", "login");
+            return;
+        }
+        customer_ = customer.value();
+        account_ = account.value();
+        ledger::EligibilityQuery query{context.catalog, customer_, account_, type, module_loaded};
+        for (const ledger::EligibleMethod& m : ledger::eligible_methods(query)) {
+            Method method;
+            method.provider = m.provider->code;
+            method.method = m.method->method;
+            method.method_id = m.method->method_id;
+            method.type = m.method->type;
+            method.min = m.min_amount;
+            method.max = m.max_amount;
+            methods_.push_back(std::move(method));
+        }
+    }
+
+    void respond(Exchange& exchange) override {
+        if (!status_.ok()) {
+            exchange.respond_error(status_);
+            return;
+        }
+        std::string& body = exchange.body_scratch();
+        JsonWriter json(body);
+        json.begin_object();
+        json.key("login").uint64(login);
+        json.field("currency", account_.currency);
+        json.field("deposit_allowed", customer_.deposit_allowed);
+        json.field("withdrawal_allowed", customer_.withdrawal_allowed);
+        json.key("methods").begin_array();
+        for (const Method& m : methods_) {
+            json.begin_object().field("provider", m.provider).field("method", m.method);
+            json.key("method_id").uint64(m.method_id);
+            json.field("type", m.type == ledger::MethodType::deposit ? "deposit" : "withdrawal");
+            json.key("currencies").begin_array().string(account_.currency).end_array();
+            write_limit(json, "min_amount", m.min, account_.currency);
+            write_limit(json, "max_amount", m.max, account_.currency);
+            json.end_object();
+        }
+        json.end_array().end_object();
+        exchange.respond_json(200, body);
+    }
+
+private:
+    struct Method {
+        std::string provider;
+        std::string method;
+        std::uint64_t method_id = 0;
+        ledger::MethodType type = ledger::MethodType::deposit;
+        std::int64_t min = 0;
+        std::int64_t max = 0;
+    };
+
+    Status status_;
+    CustomerRecord customer_;
+    AccountRecord account_;
+    std::vector<Method> methods_;
+};
+
+HandlerResult get_methods(Exchange& exchange) {
+    std::optional<CustomerId> customer = authenticate_customer(exchange);
+    if (!customer) return HandlerResult::done;
+    const Request& request = exchange.request();
+    std::optional<Login> login = parse_id(request.query_param("login"));
+    if (!login) {
+        exchange.respond_error(Status(StatusCode::invalid_data, "login_required", "login"));
+        return HandlerResult::done;
+    }
+    auto job = std::make_unique<MethodsJob>();
+    if (request.has_query_param("type")) {
+        std::optional<TxType> type = parse_tx_type(request.query_param("type"));
+        if (!type) {
+            exchange.respond_error(Status(StatusCode::invalid_data, "type_unknown", "type"));
+            return HandlerResult::done;
+        }
+        job->type = *type == TxType::deposit ? ledger::MethodType::deposit
+                                             : ledger::MethodType::withdrawal;
+    }
+    if (!authorize_login(exchange, *customer, *login)) return HandlerResult::done;
+    job->customer_id = *customer;
+    job->login = *login;
+    return submit_job(exchange, *customer, std::move(job));
+}
+
+// POST /cashier/deposit (seed 002)
+
+class DepositJob final : public LedgerJob {
+public:
+    TransactionRecord request;  // id, status and payment fields are set here.
+
+    void apply(LedgerContext& context) override {
+        Result<CustomerRecord> customer = context.ledger.customer(request.customer_id);
+        if (!customer.ok()) {
+            status_ = Status(StatusCode::customer_not_found);
+            return;
+        }
+        Result<AccountRecord> account = context.ledger.account(request.login);
+        if (!account.ok()) {
+            status_ = Status(StatusCode::account_not_available, "", "login");
+            return;
+        }
+        if (account->customer_id != request.customer_id) {
+            status_ = Status(StatusCode::permission_denied, "", "login");
+            return;
+        }
+        // A retry answers with the original transaction whatever changed since (a provider
+        // disabled, a limit moved): the money question was settled the first time.
+        if (!request.idempotency_key.empty()) {
+            auto found = context.ledger.find_by_idempotency_key(request.customer_id,
+                                                                request.idempotency_key);
+            if (!found.ok()) {
+                status_ = found.status();
+                return;
+            }
+            if (found.value()) {
+                ledger::IdempotencyMatch match = ledger::compare_request(*found.value(), request);
+                if (match != ledger::IdempotencyMatch::same) {
+                    status_ = Status(StatusCode::ret_err_duplicate,
+                                     ledger::idempotency_match_name(match), "idempotency_key");
+                    return;
+                }
+                transaction_ = *found.value();
+                replayed_ = true;
+                return;
+            }
+        }
+        const ledger::Catalog& catalog = context.catalog;
+        if (!account->enabled) {
+            status_ = Status(StatusCode::account_not_available, "account_disabled", "login");
+            return;
+        }
+        auto group = catalog.groups.find(account->group);
+        if (group == catalog.groups.end() || !group->second.enabled) {
+            status_ = Status(StatusCode::group_not_available);
+            return;
+        }
+        if (!customer->deposit_allowed) {
+            status_ = Status(StatusCode::deposit_not_allowed);
+            return;
+        }
+        if (request.currency != account->currency) {
+            status_ = Status(StatusCode::currency_conversion_required, "", "currency");
+            return;
+        }
+        auto provider = catalog.providers.find(request.provider);
+        if (provider == catalog.providers.end() || !provider->second.enabled) {
+            status_ = Status(StatusCode::payment_method_not_available, "", "provider");
+            return;
+        }
+        const providers::PaymentModule* module =
+                providers::find_payment_module(provider->second.module);
+        if (module == nullptr) {
+            status_ = Status(StatusCode::ret_err_noservice, "provider_module_not_loaded");
+            return;
+        }
+        ledger::EligibilityQuery query{catalog, customer.value(), account.value(),
+                                       ledger::MethodType::deposit, module_loaded};
+        const ledger::EligibleMethod* chosen = nullptr;
+        std::vector<ledger::EligibleMethod> eligible = ledger::eligible_methods(query);
+        for (const ledger::EligibleMethod& m : eligible) {
+            if (m.provider->code != request.provider) continue;
+            if (!request.method.empty() && m.method->method != request.method) continue;
+            chosen = &m;
+            break;
+        }
+        if (chosen == nullptr) {
+            status_ = Status(StatusCode::payment_method_not_available, "", "method");
+            return;
+        }
+        if (chosen->min_amount > 0 && request.amount < chosen->min_amount) {
+            status_ = Status(StatusCode::invalid_data, "amount_below_minimum", "amount");
+            return;
+        }
+        if (chosen->max_amount > 0 && request.amount > chosen->max_amount) {
+            status_ = Status(StatusCode::invalid_data, "amount_above_maximum", "amount");
+            return;
+        }
+
+        TransactionRecord& t = request;
+        t.id = context.ledger.next_transaction_id();
+        t.type = TxType::deposit;
+        t.method = chosen->method->method;
+        t.account_currency = account->currency;
+        t.converted_amount = t.amount;
+        t.conversion_rate = "1.0";
+        t.created_time = t.updated_time = context.now;
+
+        std::map<std::string, std::string, std::less<>> settings =
+                string_settings(chosen->provider->settings_json);
+        char amount_text[ledger::amount_text_bytes_max];
+        std::optional<ledger::Currency> currency = ledger::find_currency(t.currency);
+        std::size_t amount_length =
+                ledger::format_amount(t.amount, currency ? currency->exponent : 2, amount_text);
+        providers::PaymentRequest payment;
+        payment.transaction_id = t.id;
+        payment.customer_id = t.customer_id;
+        payment.login = t.login;
+        payment.method = t.method;
+        payment.amount_text = std::string_view(amount_text, amount_length);
+        payment.currency = t.currency;
+        payment.success_url = t.success_url;
+        payment.failure_url = t.failure_url;
+        payment.public_url = context.public_url;
+        payment.settings = &settings;
+        providers::PaymentCreation creation;
+        Status created = module->create_payment(payment, creation);
+        if (!created.ok()) {
+            status_ = created;
+            return;
+        }
+        t.provider_payment_id = creation.provider_payment_id;
+        t.redirect_url = creation.redirect_url;
+        t.instructions_json.clear();
+        JsonWriter instructions(t.instructions_json);
+        instructions.begin_object();
+        for (const auto& [key, value] : creation.instructions)
+            instructions.field(key, value);
+        instructions.end_object();
+        // Created (0) and pending_payment (1) in one commit: the provider payment exists.
+        t.status = TxStatus::pending_payment;
+        status_ = context.ledger.put_new_transaction(t);
+        transaction_ = t;
+    }
+
+    void respond(Exchange& exchange) override {
+        if (!status_.ok()) {
+            exchange.respond_error(status_);
+            return;
+        }
+        const TransactionRecord& t = transaction_;
+        std::string& body = exchange.body_scratch();
+        JsonWriter json(body);
+        json.begin_object();
+        json.key("transaction");
+        write_transaction(json, t);
+        json.key("payment").begin_object();
+        json.field("provider_payment_id", t.provider_payment_id);
+        json.field("redirect_url", t.redirect_url);
+        json.field("instructions_json", t.instructions_json.empty() ? "{}" : t.instructions_json);
+        json.field("raw_response_json", "{}");
+        json.field("status",
+                   static_cast<std::int64_t>(t.status == TxStatus::failed
+                                                     ? providers::PaymentStatus::failed
+                                                     : providers::PaymentStatus::pending));
+        json.field("failure_reason", t.failure_reason);
+        json.end_object();
+        json.field("next_action", t.redirect_url.empty() ? "WAIT_PROVIDER_PAYMENT" : "REDIRECT");
+        json.end_object();
+        if (replayed_) {
+            exchange.respond_json(200, body, {{"Idempotent-Replayed", "true"}});
+        } else {
+            exchange.respond_json(200, body);
+        }
+    }
+
+private:
+    // The provider's string settings (bank details and the like) for its module.
+    static std::map<std::string, std::string, std::less<>> string_settings(
+            const std::string& settings_json) {
+        std::map<std::string, std::string, std::less<>> settings;
+        simdjson::dom::parser parser;
+        simdjson::dom::object object;
+        if (parser.parse(settings_json).get_object().get(object) != simdjson::SUCCESS) {
+            return settings;
+        }
+        for (auto field : object) {
+            std::string_view value;
+            if (field.value.get_string().get(value) == simdjson::SUCCESS) {
+                settings.emplace(std::string(field.key), std::string(value));
+            }
+        }
+        return settings;
+    }
+
+    Status status_;
+    TransactionRecord transaction_;
+    bool replayed_ = false;
+};
+
+constexpr JsonField deposit_fields[] = {
+        {"login", JsonType::uint64, true},
+        {"provider", JsonType::string, true},
+        {"amount", JsonType::number_text, true},
+        {"currency", JsonType::string, true},
+        {"method", JsonType::string},
+        {"idempotency_key", JsonType::string},
+        {"success_url", JsonType::string},
+        {"failure_url", JsonType::string},
+        {"comment", JsonType::string},
+        {"metadata_json", JsonType::string},
+};
+
+bool too_long(Exchange& exchange, const JsonValue& value, std::size_t max, const char* field) {
+    if (value.text.size() <= max) return false;
+    exchange.respond_error(Status(StatusCode::invalid_data, "too_long", field));
+    return true;
+}
+
+HandlerResult post_deposit(Exchange& exchange) {
+    std::optional<CustomerId> customer = authenticate_customer(exchange);
+    if (!customer) return HandlerResult::done;
+    JsonValue v[std::size(deposit_fields)];
+    if (!read_json_body(exchange, deposit_fields, v)) return HandlerResult::done;
+    if (v[0].unsigned_integer == 0) {
+        exchange.respond_error(Status(StatusCode::invalid_data, "login_invalid", "login"));
+        return HandlerResult::done;
+    }
+    if (!valid_string_id(v[1].text)) {
+        exchange.respond_error(Status(StatusCode::invalid_data, "provider_invalid", "provider"));
+        return HandlerResult::done;
+    }
+    std::optional<ledger::Currency> currency = ledger::find_currency(v[3].text);
+    if (!currency) {
+        exchange.respond_error(Status(StatusCode::invalid_data, "currency_unknown", "currency"));
+        return HandlerResult::done;
+    }
+    Result<std::int64_t> amount = ledger::parse_amount(v[2].text, currency->exponent);
+    if (!amount.ok()) {
+        exchange.respond_error(
+                Status(StatusCode::invalid_data, amount.status().detail(), "amount"));
+        return HandlerResult::done;
+    }
+    if ((v[4].present && !v[4].text.empty() && !valid_string_id(v[4].text)) ||
+        too_long(exchange, v[5], idempotency_key_bytes_max, "idempotency_key") ||
+        too_long(exchange, v[6], url_bytes_max, "success_url") ||
+        too_long(exchange, v[7], url_bytes_max, "failure_url") ||
+        too_long(exchange, v[8], comment_bytes_max, "comment") ||
+        too_long(exchange, v[9], metadata_bytes_max, "metadata_json")) {
+        if (!exchange.responded()) {
+            exchange.respond_error(Status(StatusCode::invalid_data, "method_invalid", "method"));
+        }
+        return HandlerResult::done;
+    }
+    if (v[9].present && !v[9].text.empty()) {
+        // metadata_json is a string that must itself hold JSON.
+        simdjson::dom::parser parser;
+        simdjson::dom::element ignored;
+        if (parser.parse(simdjson::padded_string(v[9].text)).get(ignored) != simdjson::SUCCESS) {
+            exchange.respond_error(Status(StatusCode::invalid_data, "not_json", "metadata_json"));
+            return HandlerResult::done;
+        }
+    }
+    Login login = v[0].unsigned_integer;
+    if (!authorize_login(exchange, *customer, login)) return HandlerResult::done;
+    auto job = std::make_unique<DepositJob>();
+    TransactionRecord& t = job->request;
+    t.customer_id = *customer;
+    t.login = login;
+    t.type = TxType::deposit;
+    t.provider = v[1].text;
+    t.method = v[4].text;
+    t.amount = amount.value();
+    t.currency = v[3].text;
+    t.idempotency_key = v[5].text;
+    t.success_url = v[6].text;
+    t.failure_url = v[7].text;
+    t.comment = v[8].text;
+    t.metadata_json = v[9].text;
+    return submit_job(exchange, *customer, std::move(job));
+}
+
+// GET /cashier/transactions
+
+class TransactionsJob final : public LedgerJob {
+public:
+    CustomerId customer_id = 0;
+    ledger::TransactionFilter filter;
+
+    void apply(LedgerContext& context) override {
+        if (!context.ledger.customer(customer_id).ok()) {
+            status_ = Status(StatusCode::customer_not_found);
+            return;
+        }
+        auto listed = context.ledger.transactions(customer_id, filter);
+        if (!listed.ok()) {
+            status_ = listed.status();
+            return;
+        }
+        transactions_ = std::move(listed.value());
+    }
+
+    void respond(Exchange& exchange) override {
+        if (!status_.ok()) {
+            exchange.respond_error(status_);
+            return;
+        }
+        std::string& body = exchange.body_scratch();
+        JsonWriter json(body);
+        json.begin_object().key("transactions").begin_array();
+        for (const TransactionRecord& t : transactions_)
+            write_transaction(json, t);
+        json.end_array().key("next_cursor");
+        if (transactions_.size() == filter.limit && !transactions_.empty()) {
+            json.string(std::to_string(transactions_.back().id));
+        } else {
+            json.null();
+        }
+        json.end_object();
+        exchange.respond_json(200, body);
+    }
+
+private:
+    Status status_;
+    std::vector<TransactionRecord> transactions_;
+};
+
+HandlerResult get_transactions(Exchange& exchange) {
+    std::optional<CustomerId> customer = authenticate_customer(exchange);
+    if (!customer) return HandlerResult::done;
+    const Request& request = exchange.request();
+    auto job = std::make_unique<TransactionsJob>();
+    job->customer_id = *customer;
+    if (request.has_query_param("login")) {
+        std::optional<Login> login = parse_id(request.query_param("login"));
+        if (!login) {
+            exchange.respond_error(Status(StatusCode::invalid_data, "login_invalid", "login"));
+            return HandlerResult::done;
+        }
+        if (!authorize_login(exchange, *customer, *login)) return HandlerResult::done;
+        job->filter.login = *login;
+    }
+    if (request.has_query_param("type")) {
+        job->filter.type = parse_tx_type(request.query_param("type"));
+        if (!job->filter.type) {
+            exchange.respond_error(Status(StatusCode::invalid_data, "type_unknown", "type"));
+            return HandlerResult::done;
+        }
+    }
+    if (request.has_query_param("status")) {
+        job->filter.status = parse_tx_status(request.query_param("status"));
+        if (!job->filter.status) {
+            exchange.respond_error(Status(StatusCode::invalid_data, "status_unknown", "status"));
+            return HandlerResult::done;
+        }
+    }
+    if (request.has_query_param("limit")) {
+        std::optional<std::uint64_t> limit = parse_id(request.query_param("limit"));
+        if (!limit || *limit > 200) {
+            exchange.respond_error(Status(StatusCode::invalid_data, "limit_1_to_200", "limit"));
+            return HandlerResult::done;
+        }
+        job->filter.limit = *limit;
+    }
+    if (request.has_query_param("cursor")) {
+        std::optional<std::uint64_t> cursor = parse_id(request.query_param("cursor"));
+        if (!cursor) {
+            exchange.respond_error(Status(StatusCode::invalid_data, "cursor_invalid", "cursor"));
+            return HandlerResult::done;
+        }
+        job->filter.before = *cursor;
+    }
+    return submit_job(exchange, *customer, std::move(job));
+}
+
+}  // namespace
+
+void add_cashier_routes(Server& server) {
+    server.add_route(Method::get, "/cashier/methods", get_methods);
+    server.add_route(Method::post, "/cashier/deposit", post_deposit);
+    server.add_route(Method::get, "/cashier/transactions", get_transactions);
+}
+
+}  // namespace cashierd::http
