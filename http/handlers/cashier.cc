@@ -10,6 +10,7 @@
 #include <simdjson.h>
 
 #include "http/auth.h"
+#include "http/deposit_request.h"
 #include "http/handlers/handler_support.h"
 #include "http/ledger_gateway.h"
 #include "ledger/eligibility.h"
@@ -26,11 +27,6 @@ using ledger::Login;
 using ledger::TransactionRecord;
 using ledger::TxStatus;
 using ledger::TxType;
-
-constexpr std::size_t idempotency_key_bytes_max = 128;
-constexpr std::size_t url_bytes_max = 2048;
-constexpr std::size_t comment_bytes_max = 1024;
-constexpr std::size_t metadata_bytes_max = 4096;
 
 bool module_loaded(std::string_view module) {
     return providers::find_payment_module(module) != nullptr;
@@ -415,85 +411,37 @@ private:
     bool replayed_ = false;
 };
 
-constexpr JsonField deposit_fields[] = {
-        {"login", JsonType::uint64, true},
-        {"provider", JsonType::string, true},
-        {"amount", JsonType::number_text, true},
-        {"currency", JsonType::string, true},
-        {"method", JsonType::string},
-        {"idempotency_key", JsonType::string},
-        {"success_url", JsonType::string},
-        {"failure_url", JsonType::string},
-        {"comment", JsonType::string},
-        {"metadata_json", JsonType::string},
-};
-
-bool too_long(Exchange& exchange, const JsonValue& value, std::size_t max, const char* field) {
-    if (value.text.size() <= max) return false;
-    exchange.respond_error(Status(StatusCode::invalid_data, "too_long", field));
-    return true;
-}
-
 HandlerResult post_deposit(Exchange& exchange) {
     std::optional<CustomerId> customer = authenticate_customer(exchange);
     if (!customer) return HandlerResult::done;
-    JsonValue v[std::size(deposit_fields)];
-    if (!read_json_body(exchange, deposit_fields, v)) return HandlerResult::done;
-    if (v[0].unsigned_integer == 0) {
-        exchange.respond_error(Status(StatusCode::invalid_data, "login_invalid", "login"));
+    const Request& request = exchange.request();
+    std::string_view media = request.content_type.substr(0, request.content_type.find(';'));
+    if (!equals_ignore_case(media, "application/json")) {
+        exchange.respond_error(Status(StatusCode::unsupported_media_type));
         return HandlerResult::done;
     }
-    if (!valid_string_id(v[1].text)) {
-        exchange.respond_error(Status(StatusCode::invalid_data, "provider_invalid", "provider"));
+    DepositRequest parsed;
+    Status status = parse_deposit_request(exchange.shard().json(), request.body,
+                                          request.body_capacity, parsed);
+    if (!status.ok()) {
+        exchange.respond_error(status);
         return HandlerResult::done;
     }
-    std::optional<ledger::Currency> currency = ledger::find_currency(v[3].text);
-    if (!currency) {
-        exchange.respond_error(Status(StatusCode::invalid_data, "currency_unknown", "currency"));
-        return HandlerResult::done;
-    }
-    Result<std::int64_t> amount = ledger::parse_amount(v[2].text, currency->exponent);
-    if (!amount.ok()) {
-        exchange.respond_error(
-                Status(StatusCode::invalid_data, amount.status().detail(), "amount"));
-        return HandlerResult::done;
-    }
-    if ((v[4].present && !v[4].text.empty() && !valid_string_id(v[4].text)) ||
-        too_long(exchange, v[5], idempotency_key_bytes_max, "idempotency_key") ||
-        too_long(exchange, v[6], url_bytes_max, "success_url") ||
-        too_long(exchange, v[7], url_bytes_max, "failure_url") ||
-        too_long(exchange, v[8], comment_bytes_max, "comment") ||
-        too_long(exchange, v[9], metadata_bytes_max, "metadata_json")) {
-        if (!exchange.responded()) {
-            exchange.respond_error(Status(StatusCode::invalid_data, "method_invalid", "method"));
-        }
-        return HandlerResult::done;
-    }
-    if (v[9].present && !v[9].text.empty()) {
-        // metadata_json is a string that must itself hold JSON.
-        simdjson::dom::parser parser;
-        simdjson::dom::element ignored;
-        if (parser.parse(simdjson::padded_string(v[9].text)).get(ignored) != simdjson::SUCCESS) {
-            exchange.respond_error(Status(StatusCode::invalid_data, "not_json", "metadata_json"));
-            return HandlerResult::done;
-        }
-    }
-    Login login = v[0].unsigned_integer;
-    if (!authorize_login(exchange, *customer, login)) return HandlerResult::done;
+    if (!authorize_login(exchange, *customer, parsed.login)) return HandlerResult::done;
     auto job = std::make_unique<DepositJob>();
     TransactionRecord& t = job->request;
     t.customer_id = *customer;
-    t.login = login;
+    t.login = parsed.login;
     t.type = TxType::deposit;
-    t.provider = v[1].text;
-    t.method = v[4].text;
-    t.amount = amount.value();
-    t.currency = v[3].text;
-    t.idempotency_key = v[5].text;
-    t.success_url = v[6].text;
-    t.failure_url = v[7].text;
-    t.comment = v[8].text;
-    t.metadata_json = v[9].text;
+    t.provider = std::move(parsed.provider);
+    t.method = std::move(parsed.method);
+    t.amount = parsed.amount;
+    t.currency = std::move(parsed.currency);
+    t.idempotency_key = std::move(parsed.idempotency_key);
+    t.success_url = std::move(parsed.success_url);
+    t.failure_url = std::move(parsed.failure_url);
+    t.comment = std::move(parsed.comment);
+    t.metadata_json = std::move(parsed.metadata_json);
     return submit_job(exchange, *customer, std::move(job));
 }
 
