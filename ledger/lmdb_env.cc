@@ -86,6 +86,15 @@ bool Env::grow_map() {
     return true;
 }
 
+double Env::map_used_fraction() const {
+    MDB_envinfo info{};
+    MDB_stat stat{};
+    mdb_env_info(env_, &info);
+    mdb_env_stat(env_, &stat);
+    double used = static_cast<double>(info.me_last_pgno + 1) * stat.ms_psize;
+    return used / static_cast<double>(info.me_mapsize);
+}
+
 Status Env::copy_compacted(const std::string& directory) const {
     return lmdb_status(mdb_env_copy2(env_, directory.c_str(), MDB_CP_COMPACT), "mdb_env_copy2");
 }

@@ -48,6 +48,9 @@ public:
 
     std::size_t map_bytes() const { return map_bytes_; }
 
+    /// Fraction of the map in use (last page used / map size), 0..1.
+    double map_used_fraction() const;
+
     /// Hot copy with compaction into `directory` (must exist and be empty).
     Status copy_compacted(const std::string& directory) const;
 

@@ -147,7 +147,11 @@ Status ShardLedger::commit_batch() {
     batch_history_sequence_ = history_sequence_;
     batch_transaction_sequence_ = transaction_sequence_;
     batch_idempotency_.clear();
-    if (status.detail() == "storage_full") env_->grow_map();
+    // A put that hit MDB_MAP_FULL leaves the transaction unusable, so the commit reports
+    // MDB_BAD_TXN rather than the full map: judge by the map's fill instead.
+    if (status.detail() == "storage_full" || env_->map_used_fraction() > 0.9) {
+        if (env_->grow_map()) return Status(StatusCode::ret_err_noservice, "storage_full");
+    }
     return status;
 }
 
