@@ -36,10 +36,19 @@ struct ModelExternal {
     HistoryId id;
 };
 
+struct ModelTransaction {
+    TransactionId id;
+    Login login;
+    std::int64_t amount;
+};
+
 class Model {
 public:
     std::map<Login, ModelAccount> accounts;
     std::map<std::pair<Login, std::string>, ModelExternal> externals;
+    // (customer, idempotency key) -> the transaction it created.
+    std::map<std::pair<CustomerId, std::string>, ModelTransaction> keyed;
+    std::map<CustomerId, std::vector<TransactionId>> transactions;  // Oldest first.
 };
 
 constexpr std::uint32_t shard_count = 3;
@@ -69,6 +78,19 @@ protected:
 
     // Balances after every step; the whole history (which grows) every `history_every` steps.
     void compare(const Model& model, std::uint64_t step, bool with_history) {
+        for (const auto& [customer, ids] : model.transactions) {
+            if (!with_history) break;
+            TransactionFilter all;
+            all.limit = SIZE_MAX;
+            auto listed = ledger_->transactions(customer, all);
+            ASSERT_TRUE(listed.ok());
+            ASSERT_EQ(listed->size(), ids.size()) << "step " << step;
+            for (std::size_t i = 0; i < ids.size(); ++i) {
+                // Newest first.
+                ASSERT_EQ(listed.value()[i].id, ids[ids.size() - 1 - i]) << "step " << step;
+                ASSERT_EQ(listed.value()[i].id % shard_count, shard);
+            }
+        }
         auto accounts = ledger_->accounts();
         ASSERT_TRUE(accounts.ok());
         ASSERT_EQ(accounts->size(), model.accounts.size()) << "step " << step;
@@ -125,6 +147,40 @@ TEST_F(LedgerModelTest, RandomCommandsMatchTheModel) {
         ASSERT_TRUE(ledger_->begin_batch().ok());
         std::uint64_t commands = 1 + pick(8);
         for (std::uint64_t c = 0; c < commands; ++c) {
+            if (pick(4) == 0) {
+                // A deposit transaction, keyed half of the time with a small key space so
+                // retries (same and different requests) are frequent.
+                CustomerId customer = (1 + pick(4)) * shard_count + shard;
+                TransactionRecord t;
+                t.customer_id = customer;
+                t.login = 1000 + pick(6);
+                t.provider = "sandbox";
+                t.method = "card";
+                t.amount = 1 + static_cast<std::int64_t>(pick(3));
+                t.currency = "USD";
+                if (pick(2) == 0) t.idempotency_key = "key-" + std::to_string(pick(5));
+                auto found = ledger_->find_by_idempotency_key(customer, t.idempotency_key);
+                ASSERT_TRUE(found.ok());
+                auto model_key = std::make_pair(customer, t.idempotency_key);
+                bool model_has = !t.idempotency_key.empty() && pending.keyed.count(model_key) != 0;
+                ASSERT_EQ(!t.idempotency_key.empty() && found.value().has_value(), model_has)
+                        << "step " << step;
+                if (model_has) {
+                    const ModelTransaction& seen = pending.keyed[model_key];
+                    ASSERT_EQ(found.value()->id, seen.id);
+                    bool same = seen.login == t.login && seen.amount == t.amount;
+                    ASSERT_EQ(compare_request(*found.value(), t) == IdempotencyMatch::same, same);
+                    continue;
+                }
+                t.id = ledger_->next_transaction_id();
+                t.status = TxStatus::pending_payment;
+                ASSERT_TRUE(ledger_->put_new_transaction(t).ok());
+                pending.transactions[customer].push_back(t.id);
+                if (!t.idempotency_key.empty()) {
+                    pending.keyed[model_key] = ModelTransaction{t.id, t.login, t.amount};
+                }
+                continue;
+            }
             Login login = 1000 + pick(6);
             if (pick(10) == 0 || pending.accounts.count(login) == 0) {
                 AccountRecord account;
