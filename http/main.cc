@@ -182,6 +182,7 @@ int serve(const Options& options) {
     cashierd::http::add_backoffice_routes(server);
     cashierd::http::add_admin_routes(server);
     cashierd::http::add_cashier_routes(server);
+    cashierd::http::add_docs_routes(server);
     if (!server.start(error)) {
         cashierd::log::error("startup failed", {{"error", error}});
         std::fprintf(stderr, "cashierd: %s\n", error.c_str());

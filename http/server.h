@@ -313,6 +313,9 @@ private:
 /// Adds /healthz, /readyz and /metrics.
 void add_health_routes(Server& server);
 
+/// Adds /openapi.json and /docs (docs/openapi.yaml and its rendered page, compiled in).
+void add_docs_routes(Server& server);
+
 /// Adds the back-office and platform routes on balances (changebalance, /admin/accounts).
 void add_backoffice_routes(Server& server);
 

@@ -9,7 +9,7 @@ packages=(
     android-libboringssl-dev libssl-dev
     libgtest-dev libbenchmark-dev
     clang libclang-rt-14-dev clang-format
-    wrk nginx-light python3
+    wrk nginx-light python3 nodejs
 )
 
 missing=()
@@ -18,6 +18,8 @@ for package in "${packages[@]}"; do
         missing+=("$package")
     fi
 done
+# npm (scripts/openapi.sh): Debian's package, unless a nodejs package that bundles npm is there.
+command -v npm >/dev/null || missing+=(npm)
 
 if ((${#missing[@]})); then
     echo "bootstrap: installing ${missing[*]}"
