@@ -2,6 +2,8 @@
 //   serve [--config FILE] [--listen HOST:PORT] [--data DIR] [--shards N]
 //   check --config FILE
 //   token [--config FILE] --customer ID [--ttl SECONDS]
+//   verify --data DIR
+//   backup --data DIR --out DIR
 // Thread: main. Signals are blocked in every thread and taken here with sigwait.
 #include <cstdint>
 #include <cstdio>
@@ -16,6 +18,8 @@
 
 #include "http/config.h"
 #include "http/server.h"
+#include "ledger/backup.h"
+#include "ledger/verify.h"
 #include "providers/jwt.h"
 #include "reactor/base/clock.h"
 #include "reactor/base/log.h"
@@ -28,7 +32,9 @@ using cashierd::http::Config;
 constexpr std::string_view usage =
         "usage: cashierd serve [--config FILE] [--listen HOST:PORT] [--data DIR] [--shards N]\n"
         "       cashierd check --config FILE\n"
-        "       cashierd token [--config FILE] --customer ID [--ttl SECONDS]\n";
+        "       cashierd token [--config FILE] --customer ID [--ttl SECONDS]\n"
+        "       cashierd verify --data DIR\n"
+        "       cashierd backup --data DIR --out DIR\n";
 
 struct Options {
     std::string config_path;
@@ -37,6 +43,7 @@ struct Options {
     std::string shards;
     std::string customer;  // token only
     std::string ttl;       // token only
+    std::string out;       // backup only
 };
 
 bool parse_options(int argc, char** argv, int first, Options& options, std::string& error) {
@@ -49,6 +56,7 @@ bool parse_options(int argc, char** argv, int first, Options& options, std::stri
         if (flag == "--shards") target = &options.shards;
         if (flag == "--customer") target = &options.customer;
         if (flag == "--ttl") target = &options.ttl;
+        if (flag == "--out") target = &options.out;
         if (target == nullptr) {
             error = "unknown argument: " + std::string(flag);
             return false;
@@ -179,10 +187,10 @@ int serve(const Options& options) {
 
     cashierd::http::Server server(config);
     cashierd::http::add_health_routes(server);
+    cashierd::http::add_docs_routes(server);
     cashierd::http::add_backoffice_routes(server);
     cashierd::http::add_admin_routes(server);
     cashierd::http::add_cashier_routes(server);
-    cashierd::http::add_docs_routes(server);
     if (!server.start(error)) {
         cashierd::log::error("startup failed", {{"error", error}});
         std::fprintf(stderr, "cashierd: %s\n", error.c_str());
@@ -279,6 +287,44 @@ int token(const Options& options) {
     return std::fflush(stdout) == 0 ? 0 : 1;
 }
 
+// Checks a data dir's ledger invariants (SPEC §2): the report on stdout; exit 1 when it lists a
+// problem, 2 when the data dir cannot be checked at all.
+int verify(const Options& options) {
+    if (options.data_dir.empty()) {
+        std::fprintf(stderr, "cashierd verify: --data DIR is required\n");
+        return 2;
+    }
+    std::string error;
+    cashierd::Result<cashierd::ledger::VerifyReport> report =
+            cashierd::ledger::verify_data_dir(options.data_dir, &error);
+    if (!report.ok()) {
+        std::fprintf(stderr, "cashierd verify: %s\n", error.c_str());
+        return 2;
+    }
+    std::fputs(cashierd::ledger::format_verify_report(report.value()).c_str(), stdout);
+    if (std::fflush(stdout) != 0) return 2;
+    return report->clean() ? 0 : 1;
+}
+
+// A hot, consistent, compacted copy of a data dir, safe while the server runs (SPEC §2).
+int backup(const Options& options) {
+    if (options.data_dir.empty() || options.out.empty()) {
+        std::fprintf(stderr, "cashierd backup: --data DIR and --out DIR are required\n");
+        return 2;
+    }
+    std::string error;
+    cashierd::Result<cashierd::ledger::BackupReport> report =
+            cashierd::ledger::backup_data_dir(options.data_dir, options.out, &error);
+    if (!report.ok()) {
+        std::fprintf(stderr, "cashierd backup: %s\n", error.c_str());
+        return 1;
+    }
+    std::printf("backup: %s -> %s: %u shards and global, %llu bytes\n", options.data_dir.c_str(),
+                options.out.c_str(), report->shards,
+                static_cast<unsigned long long>(report->bytes));
+    return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -302,9 +348,15 @@ int main(int argc, char** argv) {
                      usage.data());
         return 2;
     }
+    if (command != "backup" && !options.out.empty()) {
+        std::fprintf(stderr, "cashierd: --out belongs to the backup command\n%s", usage.data());
+        return 2;
+    }
     if (command == "serve") return serve(options);
     if (command == "check") return check(options);
     if (command == "token") return token(options);
+    if (command == "verify") return verify(options);
+    if (command == "backup") return backup(options);
     std::fprintf(stderr, "cashierd: unknown command %s\n%s", argv[1], usage.data());
     return 2;
 }
