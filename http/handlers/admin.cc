@@ -305,6 +305,12 @@ public:
             status_ = Status(StatusCode::customer_not_found, "", "customer_id");
             return;
         }
+        // The directory before the account, once the customer is known to exist: it refuses a
+        // login that belongs to someone else, and a crash between the two writes leaves a
+        // directory entry without an account, which reads as an unavailable account until the
+        // PUT is retried (verify reports it as a warning).
+        status_ = context.global.put_directory(account.login, account.customer_id);
+        if (!status_.ok()) return;
         Result<AccountRecord> existing = context.ledger.account(account.login);
         if (existing.ok() && existing->currency != account.currency) {
             status_ = Status(StatusCode::invalid_data, "currency_cannot_change", "group");
@@ -360,14 +366,6 @@ HandlerResult put_account(Exchange& exchange) {
     Result<GroupRecord> group = global.group(v[1].text);
     if (!group.ok()) {
         exchange.respond_error(Status(StatusCode::group_not_available, "", "group"));
-        return HandlerResult::done;
-    }
-    // The directory first: it refuses a login that belongs to someone else, and a crash
-    // between the two writes leaves a directory entry without an account, which reads as an
-    // unavailable account until the PUT is retried.
-    Status status = global.put_directory(*login, customer);
-    if (!status.ok()) {
-        exchange.respond_error(status);
         return HandlerResult::done;
     }
     auto job = std::make_unique<PutAccountJob>();

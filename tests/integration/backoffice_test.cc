@@ -200,6 +200,10 @@ TEST_F(BackofficeTest, RefusalsAreExactAndMoveNothing) {
     EXPECT_EQ(admin(port, "PUT", "/admin/accounts/1003", R"({"customer_id":5,"group":"nope"})")
                       .status,
               400);
+    // The refused PUTs claimed nothing: the login can still go to an existing customer.
+    EXPECT_EQ(
+            admin(port, "PUT", "/admin/accounts/1003", R"({"customer_id":5,"group":"usd"})").status,
+            200);
 }
 
 TEST_F(BackofficeTest, RetryWithTheSameExternalIdMovesMoneyOnce) {
