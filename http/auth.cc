@@ -17,6 +17,24 @@ std::string_view bearer_token(const Request& request) {
     return value;
 }
 
+std::unique_ptr<providers::JwtVerifier> make_jwt_verifier(const Config& config,
+                                                          std::string& error) {
+    std::vector<providers::JwtKeySpec> keys;
+    for (const JwtKeyConfig& key : config.jwt_keys) {
+        providers::JwtKeySpec spec;
+        spec.kid = key.kid;
+        spec.alg = key.alg == "ES256" ? providers::JwtKeySpec::Algorithm::es256
+                                      : providers::JwtKeySpec::Algorithm::hs256;
+        spec.secret = key.secret;
+        spec.public_key_pem = key.public_key_pem;
+        keys.push_back(std::move(spec));
+    }
+    std::unique_ptr<providers::JwtVerifier> verifier =
+            providers::JwtVerifier::create(std::move(keys), error);
+    if (!verifier) error = "jwt.keys: " + error;
+    return verifier;
+}
+
 std::optional<std::size_t> match_manager_token(const Config& config, std::string_view token) {
     std::optional<std::size_t> match;
     if (token.empty()) return match;

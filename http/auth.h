@@ -6,16 +6,23 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "http/config.h"
 #include "http/request.h"
+#include "providers/jwt.h"
 
 namespace cashierd::http {
 
 /// The token of an `Authorization: Bearer <token>` header, or empty.
 std::string_view bearer_token(const Request& request);
+
+/// The customer JWT verifier for the config's jwt.keys; null with `error` naming the kid at
+/// fault (never a secret).
+std::unique_ptr<providers::JwtVerifier> make_jwt_verifier(const Config& config, std::string& error);
 
 /// Index of the manager token equal to `token`, or nothing.
 std::optional<std::size_t> match_manager_token(const Config& config, std::string_view token);

@@ -16,6 +16,8 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include "http/admin_records.h"
+#include "http/auth.h"
 #include "http/config.h"
 #include "http/server.h"
 #include "ledger/backup.h"
@@ -224,6 +226,19 @@ int check(const Options& options) {
     std::string error;
     if (!load_config(options, config, error)) {
         std::fprintf(stderr, "cashierd check: %s\n", error.c_str());
+        return 1;
+    }
+    // What serve would refuse later is refused here too: keys that do not load, initial data
+    // that does not fit together.
+    cashierd::http::InitialData initial;
+    bool keys_ok = cashierd::http::make_jwt_verifier(config, error) != nullptr;
+    if (keys_ok && !cashierd::http::parse_initial_data(config.initial_data_json, initial, error)) {
+        error = "initial data: " + error;
+        keys_ok = false;
+    }
+    if (!keys_ok) {
+        std::fprintf(stderr, "cashierd check: %s: %s\n", options.config_path.c_str(),
+                     error.c_str());
         return 1;
     }
     std::printf("%s: ok\n", options.config_path.c_str());

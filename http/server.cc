@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "http/admin_records.h"
+#include "http/auth.h"
 #include "http/connection.h"
 #include "http/error_mapping.h"
 #include "http/ledger_gateway.h"
@@ -374,21 +375,8 @@ bool Server::start(std::string& error) {
         return false;
     }
 
-    std::vector<providers::JwtKeySpec> keys;
-    for (const JwtKeyConfig& key : config_.jwt_keys) {
-        providers::JwtKeySpec spec;
-        spec.kid = key.kid;
-        spec.alg = key.alg == "ES256" ? providers::JwtKeySpec::Algorithm::es256
-                                      : providers::JwtKeySpec::Algorithm::hs256;
-        spec.secret = key.secret;
-        spec.public_key_pem = key.public_key_pem;
-        keys.push_back(std::move(spec));
-    }
-    jwt_ = providers::JwtVerifier::create(std::move(keys), error);
-    if (!jwt_) {
-        error = "jwt.keys: " + error;
-        return false;
-    }
+    jwt_ = make_jwt_verifier(config_, error);
+    if (!jwt_) return false;
     InitialData initial;
     if (!parse_initial_data(config_.initial_data_json, initial, error)) {
         error = "initial data: " + error;

@@ -439,6 +439,19 @@ TEST(CheckCommand, AcceptsDemoAndRefusesBadConfigNamingTheKey) {
     std::fclose(file);
     EXPECT_NE(run_cashierd({"check", "--config", path}, &output), 0);
     EXPECT_NE(output.find("limits.body_bytes_max"), std::string::npos) << output;
+    // Keys that do not load and initial data that does not fit together are refused too.
+    file = std::fopen(path.c_str(), "w");
+    std::fputs(R"({"jwt":{"keys":[{"kid":"k","alg":"ES256","public_key_pem":)"
+               R"("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"}]}})",
+               file);
+    std::fclose(file);
+    EXPECT_NE(run_cashierd({"check", "--config", path}, &output), 0);
+    EXPECT_NE(output.find("jwt.keys"), std::string::npos) << output;
+    file = std::fopen(path.c_str(), "w");
+    std::fputs(R"({"accounts":[{"login":1,"customer_id":1,"group":"g"}]})", file);
+    std::fclose(file);
+    EXPECT_NE(run_cashierd({"check", "--config", path}, &output), 0);
+    EXPECT_NE(output.find("accounts[0].customer_id"), std::string::npos) << output;
     remove_tree(dir);
 }
 
