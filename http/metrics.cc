@@ -4,6 +4,18 @@
 
 namespace cashierd::http {
 
+namespace {
+
+// Index of the first bucket whose upper bound holds `value`; bounds.size() is +Inf.
+std::size_t bucket_index(std::span<const std::uint64_t> bounds, std::uint64_t value) {
+    for (std::size_t i = 0; i < bounds.size(); ++i) {
+        if (value <= bounds[i]) return i;
+    }
+    return bounds.size();
+}
+
+}  // namespace
+
 ShardMetrics::ShardMetrics(std::size_t routes)
     : routes_count_(routes), routes_(std::make_unique<RouteMetrics[]>(routes + 1)) {}
 
@@ -18,16 +30,17 @@ void ShardMetrics::record_request(std::size_t route, std::uint16_t status,
         }
     }
     metrics.by_status[status_index].add();
-    std::size_t bucket = latency_bounds_us.size();
-    for (std::size_t i = 0; i < latency_bounds_us.size(); ++i) {
-        if (duration_us <= latency_bounds_us[i]) {
-            bucket = i;
-            break;
-        }
-    }
-    metrics.latency_buckets[bucket].add();
+    metrics.latency_buckets[bucket_index(latency_bounds_us, duration_us)].add();
     metrics.latency_sum_us.add(duration_us);
     metrics.latency_count.add();
+}
+
+void ShardMetrics::record_commit(std::size_t jobs, std::uint64_t duration_us, bool ok) {
+    commit_.batch_buckets[bucket_index(commit_batch_bounds, jobs)].add();
+    commit_.batch_jobs.add(jobs);
+    commit_.duration_buckets[bucket_index(commit_duration_bounds_us, duration_us)].add();
+    commit_.duration_sum_us.add(duration_us);
+    if (!ok) commit_.failures.add();
 }
 
 namespace {
@@ -80,6 +93,55 @@ void append_shard_gauge(std::string& out, std::string_view name, std::string_vie
         append_uint(out, shard);
         out.append("\"} ");
         append_uint(out, read(shards[shard]));
+        out.push_back('\n');
+    }
+}
+
+struct ShardHistogram {
+    std::span<const std::uint64_t> bounds;
+    const Counter* buckets;  // bounds.size() + 1, not cumulative.
+    std::uint64_t sum;
+};
+
+// One histogram per shard (label `shard`). `seconds`: bounds and sum are microseconds, rendered
+// as seconds; otherwise plain integers.
+void append_shard_histogram(std::string& out, std::string_view name, std::string_view help,
+                            bool seconds, const std::vector<ShardMetricsView>& shards,
+                            ShardHistogram (*read)(const ShardMetricsView&)) {
+    append_header(out, name, "histogram", help);
+    auto append_value = [&out, seconds](std::uint64_t value) {
+        if (seconds) {
+            append_seconds(out, value);
+        } else {
+            append_uint(out, value);
+        }
+    };
+    for (std::size_t shard = 0; shard < shards.size(); ++shard) {
+        ShardHistogram histogram = read(shards[shard]);
+        std::uint64_t cumulative = 0;
+        for (std::size_t b = 0; b <= histogram.bounds.size(); ++b) {
+            cumulative += histogram.buckets[b].get();
+            out.append(name).append("_bucket{shard=\"");
+            append_uint(out, shard);
+            out.append("\",le=\"");
+            if (b < histogram.bounds.size()) {
+                append_value(histogram.bounds[b]);
+            } else {
+                out.append("+Inf");
+            }
+            out.append("\"} ");
+            append_uint(out, cumulative);
+            out.push_back('\n');
+        }
+        out.append(name).append("_sum{shard=\"");
+        append_uint(out, shard);
+        out.append("\"} ");
+        append_value(histogram.sum);
+        out.push_back('\n');
+        out.append(name).append("_count{shard=\"");
+        append_uint(out, shard);
+        out.append("\"} ");
+        append_uint(out, cumulative);
         out.push_back('\n');
     }
 }
@@ -182,6 +244,27 @@ void render_metrics(std::string& out, const Router& router,
     append_shard_gauge(out, "cashierd_replies_dropped_total", "counter",
                        "Cross-shard replies dropped because their connection had closed.", shards,
                        [](const ShardMetricsView& v) { return v.metrics->replies_dropped.get(); });
+
+    append_shard_histogram(
+            out, "cashierd_commit_batch_size",
+            "Jobs per group commit (one LMDB write transaction, one fsync), failed ones included.",
+            false, shards, [](const ShardMetricsView& v) {
+                const CommitMetrics& commit = v.metrics->commit();
+                return ShardHistogram{commit_batch_bounds, commit.batch_buckets.data(),
+                                      commit.batch_jobs.get()};
+            });
+    append_shard_histogram(out, "cashierd_commit_duration_seconds",
+                           "Time to commit one group of jobs, fsync included.", true, shards,
+                           [](const ShardMetricsView& v) {
+                               const CommitMetrics& commit = v.metrics->commit();
+                               return ShardHistogram{commit_duration_bounds_us,
+                                                     commit.duration_buckets.data(),
+                                                     commit.duration_sum_us.get()};
+                           });
+    append_shard_gauge(
+            out, "cashierd_commit_failures_total", "counter",
+            "Group commits that failed (every job of the batch answered 503).", shards,
+            [](const ShardMetricsView& v) { return v.metrics->commit().failures.get(); });
 }
 
 }  // namespace cashierd::http

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -40,11 +41,28 @@ inline constexpr std::array<std::uint16_t, 18> metric_statuses = {
 inline constexpr std::array<std::uint64_t, 14> latency_bounds_us = {
         50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000};
 
+/// Upper bounds of the commit batch-size histogram buckets, in jobs per commit (+Inf implicit).
+inline constexpr std::array<std::uint64_t, 10> commit_batch_bounds = {1,  2,  4,   8,   16,
+                                                                      32, 64, 128, 256, 512};
+
+/// Upper bounds of the commit-duration histogram buckets, in microseconds: an fsync'd commit
+/// takes ~0.1-10 ms, so the request latency bounds (50 us .. 1 s) fit it as well.
+inline constexpr std::array<std::uint64_t, 14> commit_duration_bounds_us = latency_bounds_us;
+
 struct RouteMetrics {
     std::array<Counter, metric_statuses.size()> by_status;              // Last: any other status.
     std::array<Counter, latency_bounds_us.size() + 1> latency_buckets;  // Not cumulative.
     Counter latency_sum_us;
     Counter latency_count;
+};
+
+/// The shard's group commits: one per loop iteration that applied at least one job.
+struct CommitMetrics {
+    std::array<Counter, commit_batch_bounds.size() + 1> batch_buckets;  // Not cumulative.
+    Counter batch_jobs;                                                 // Sum of batch sizes.
+    std::array<Counter, commit_duration_bounds_us.size() + 1> duration_buckets;  // Not cumulative.
+    Counter duration_sum_us;
+    Counter failures;  // Commits that failed: every job of the batch was answered 503.
 };
 
 class ShardMetrics {
@@ -59,6 +77,11 @@ public:
 
     const RouteMetrics& route(std::size_t index) const { return routes_[index]; }
 
+    /// One group commit of `jobs` jobs that took `duration_us` and succeeded or not.
+    void record_commit(std::size_t jobs, std::uint64_t duration_us, bool ok);
+
+    const CommitMetrics& commit() const { return commit_; }
+
     Counter connections_open;
     Counter connections_accepted;
     Counter connections_refused;  // Over the per-shard cap.
@@ -70,6 +93,7 @@ public:
 private:
     std::size_t routes_count_;
     std::unique_ptr<RouteMetrics[]> routes_;
+    CommitMetrics commit_;
 };
 
 /// One shard's view for rendering: its metrics and live gauges read at render time.

@@ -246,7 +246,14 @@ void ShardRuntime::on_iteration(void* context) {
     auto* runtime = static_cast<ShardRuntime*>(context);
     if (runtime->committing_.empty()) return;
     // Group commit: one write transaction, one fsync for every job applied this iteration.
+    // No open batch means every job failed to begin one: nothing to commit, nothing to count.
+    bool open = runtime->ledger_->batch_open();
+    std::uint64_t started_ns = monotonic_nanos();
     Status status = runtime->ledger_->commit_batch();
+    if (open) {
+        runtime->metrics_.record_commit(runtime->committing_.size(),
+                                        (monotonic_nanos() - started_ns) / 1000, status.ok());
+    }
     for (ShardMessage& message : runtime->committing_) {
         if (!status.ok()) message.job->set_commit_status(status);
         message.kind = ShardMessage::Kind::job_done;
