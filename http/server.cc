@@ -259,7 +259,14 @@ void ShardRuntime::on_iteration(void* context) {
         message.kind = ShardMessage::Kind::job_done;
         ShardId origin = message.from;
         message.from = runtime->id_;
-        runtime->server_.shard(origin).mailbox().post_reply(std::move(message));
+        if (origin == runtime->id_) {
+            // Our own connection: answer now rather than one loop iteration later. Delivery
+            // only writes responses and posts new jobs to mailboxes; it never touches
+            // committing_.
+            runtime->deliver(message);
+        } else {
+            runtime->server_.shard(origin).mailbox().post_reply(std::move(message));
+        }
     }
     runtime->committing_.clear();
 }
