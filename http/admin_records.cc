@@ -186,7 +186,50 @@ bool parse_provider_object(element object, const std::string& path, std::string_
     return true;
 }
 
+bool parse_overrides_array(element value, const std::string& path,
+                           std::vector<ledger::MethodOverride>& out, std::string& error) {
+    simdjson::dom::array array;
+    if (value.get_array().get(array) != simdjson::SUCCESS) {
+        error = path + ": must be an array";
+        return false;
+    }
+    std::size_t index = 0;
+    for (element item : array) {
+        std::string item_path = path + "[" + std::to_string(index++) + "]";
+        if (item.type() != element_type::OBJECT) {
+            error = item_path + ": must be an object";
+            return false;
+        }
+        Fields f(item, item_path);
+        ledger::MethodOverride o;
+        element enabled;
+        if (item["enabled"].get(enabled) != simdjson::SUCCESS) {
+            error = item_path + ".enabled: required";
+            return false;
+        }
+        if (!f.string("provider", o.provider, true, error) ||
+            !f.string("method", o.method, true, error) || !f.boolean("enabled", o.enabled, error) ||
+            !f.amount("min_amount", o.min_amount, error) ||
+            !f.amount("max_amount", o.max_amount, error)) {
+            return false;
+        }
+        out.push_back(std::move(o));
+    }
+    return true;
+}
+
 }  // namespace
+
+bool parse_overrides(std::string_view json, std::vector<ledger::MethodOverride>& out,
+                     std::string& error) {
+    simdjson::dom::parser parser;
+    element root;
+    if (parser.parse(json.data(), json.size()).get(root) != simdjson::SUCCESS) {
+        error = "overrides: malformed JSON";
+        return false;
+    }
+    return parse_overrides_array(root, "overrides", out, error);
+}
 
 bool parse_provider(std::string_view json, std::string_view id, ledger::ProviderRecord& out,
                     std::string& error) {
@@ -279,6 +322,12 @@ bool parse_initial_data(std::string_view json, InitialData& out, std::string& er
              }
              if (brands.count(customer.brand) == 0) {
                  error = f.path() + ".brand: unknown brand " + customer.brand;
+                 return false;
+             }
+             element overrides;
+             if (f.object()["overrides"].get(overrides) == simdjson::SUCCESS &&
+                 !parse_overrides_array(overrides, f.path() + ".overrides", customer.overrides,
+                                        error)) {
                  return false;
              }
              static constexpr std::string_view names[] = {"none", "email", "sms", "google"};

@@ -25,6 +25,11 @@ struct InitialAccount {
 bool parse_provider(std::string_view json, std::string_view id, ledger::ProviderRecord& out,
                     std::string& error);
 
+/// Parses a customer's `overrides` array ([{provider, method, enabled, min_amount?,
+/// max_amount?}]); false with `error` naming the entry.
+bool parse_overrides(std::string_view json, std::vector<ledger::MethodOverride>& out,
+                     std::string& error);
+
 /// The initial data of the config, applied once to a new data dir: brands, groups, providers
 /// into the global store, customers and accounts (with seeded balances) into their shards.
 /// `apply_customer` / `apply_account` are called in that order for each entry.

@@ -80,6 +80,25 @@ void write_customer(JsonWriter& json, const CustomerRecord& customer) {
     json.field("two_factor", two_factor_name(customer.two_factor));
     // The TOTP secret is write-only.
     json.field("totp_secret_set", !customer.totp_secret.empty());
+    json.key("overrides").begin_array();
+    for (const ledger::MethodOverride& o : customer.overrides) {
+        json.begin_object().field("provider", o.provider).field("method", o.method);
+        json.field("enabled", o.enabled);
+        json.key("min_amount");
+        if (o.min_amount.empty()) {
+            json.null();
+        } else {
+            json.raw(o.min_amount);
+        }
+        json.key("max_amount");
+        if (o.max_amount.empty()) {
+            json.null();
+        } else {
+            json.raw(o.max_amount);
+        }
+        json.end_object();
+    }
+    json.end_array();
     json.end_object();
 }
 
@@ -259,12 +278,14 @@ HandlerResult put_customer(Exchange& exchange) {
                 Status(StatusCode::invalid_data, "two_factor_unknown", "two_factor"));
         return HandlerResult::done;
     }
-    if (v[9].present && v[9].text != "[]") {
-        // Method overrides are stored with the methods endpoint's eligibility rules; until then
-        // they are refused rather than silently dropped.
-        exchange.respond_error(
-                Status(StatusCode::invalid_data, "overrides_not_supported", "overrides"));
-        return HandlerResult::done;
+    std::vector<ledger::MethodOverride> overrides;
+    if (v[9].present) {
+        std::string error;
+        if (!parse_overrides(v[9].text, overrides, error)) {
+            exchange.respond_error_message(Status(StatusCode::invalid_data, "", "overrides"),
+                                           error);
+            return HandlerResult::done;
+        }
     }
     auto job = std::make_unique<CustomerJob>();
     job->write = true;
@@ -279,6 +300,7 @@ HandlerResult put_customer(Exchange& exchange) {
     c.withdrawal_allowed = !v[6].present || v[6].boolean;
     c.two_factor = *two_factor;
     c.totp_secret = v[8].text;
+    c.overrides = std::move(overrides);
     return submit_job(exchange, *id, std::move(job));
 }
 

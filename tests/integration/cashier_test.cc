@@ -32,13 +32,17 @@ const char* world_json =
         R"({"code":"stripe","module":"stripe","methods":[{"method":"card","method_id":9}]},)"
         R"({"code":"closed","module":"sandbox","enabled":false,"methods":[{"method":"card","method_id":8}]}],)"
         R"("customers":[{"id":1,"brand":"demo","country":"GB"},{"id":2,"brand":"demo","country":"DE"},)"
-        R"({"id":3,"brand":"demo","country":"GB","deposit_allowed":false}],)"
+        R"({"id":3,"brand":"demo","country":"GB","deposit_allowed":false},)"
+        R"({"id":4,"brand":"demo","country":"GB","overrides":[)"
+        R"({"provider":"bank_transfer","method":"bank_transfer","enabled":true,"min_amount":50},)"
+        R"({"provider":"sandbox","method":"card","enabled":true,"max_amount":"100"}]}],)"
         R"("accounts":[{"login":1001,"customer_id":1,"group":"usd"},)"
         R"({"login":1002,"customer_id":2,"group":"usd"},)"
         R"({"login":1003,"customer_id":3,"group":"usd"},)"
         R"({"login":1004,"customer_id":1,"group":"eur"},)"
         R"({"login":1005,"customer_id":1,"group":"off"},)"
-        R"({"login":1006,"customer_id":1,"group":"usd","enabled":false}])";
+        R"({"login":1006,"customer_id":1,"group":"usd","enabled":false},)"
+        R"({"login":1008,"customer_id":4,"group":"usd"}])";
 
 std::string token_for(std::uint64_t customer, std::int64_t exp_offset = 3600) {
     std::int64_t now = std::time(nullptr);
@@ -108,6 +112,50 @@ TEST_F(CashierTest, MethodsAreFilteredForTheAccount) {
     EXPECT_NE(german.body.find("bank_transfer"), std::string::npos) << german.body;
     EXPECT_NE(get("/cashier/methods?login=1003", 3).body.find(R"("deposit_allowed":false)"),
               std::string::npos);
+}
+
+TEST_F(CashierTest, CrmOverridesEnableDisableAndNarrow) {
+    // Customer 4 (GB) may use bank_transfer, which the rules keep for DE, from 50.00; card
+    // deposits are narrowed to at most 100.00.
+    HttpResponse methods = get("/cashier/methods?login=1008&type=deposit", 4);
+    ASSERT_EQ(methods.status, 200) << methods.body;
+    EXPECT_NE(methods.body.find(
+                      R"("provider":"bank_transfer","method":"bank_transfer","method_id":3)"),
+              std::string::npos)
+            << methods.body;
+    EXPECT_NE(methods.body.find(R"("min_amount":50.00,"max_amount":null)"), std::string::npos);
+    EXPECT_NE(methods.body.find(R"("min_amount":10.00,"max_amount":100.00)"), std::string::npos);
+    HttpResponse above =
+            deposit(R"({"login":1008,"provider":"sandbox","amount":100.01,"currency":"USD"})", 4);
+    EXPECT_EQ(above.status, 400);
+    EXPECT_NE(above.body.find("amount above maximum"), std::string::npos) << above.body;
+    EXPECT_EQ(
+            deposit(R"({"login":1008,"provider":"bank_transfer","amount":60,"currency":"USD"})", 4)
+                    .status,
+            200);
+
+    // The back office replaces them: card disabled, nothing else.
+    std::string manager = "Bearer test-manager-token-0123456789";
+    HttpResponse put = http_request(
+            server_->port(), "PUT", "/admin/customers/4",
+            R"({"brand":"demo","country":"GB","overrides":[{"provider":"sandbox","method":"card","enabled":false}]})",
+            {{"Authorization", manager}, {"Content-Type", "application/json"}});
+    ASSERT_EQ(put.status, 200) << put.body;
+    EXPECT_NE(
+            put.body.find(R"("overrides":[{"provider":"sandbox","method":"card","enabled":false)"),
+            std::string::npos)
+            << put.body;
+    HttpResponse after = get("/cashier/methods?login=1008", 4);
+    EXPECT_NE(after.body.find(R"("methods":[])"), std::string::npos) << after.body;
+    EXPECT_EQ(deposit(R"({"login":1008,"provider":"sandbox","amount":20,"currency":"USD"})", 4)
+                      .status,
+              403);
+    HttpResponse bad = http_request(
+            server_->port(), "PUT", "/admin/customers/4",
+            R"({"brand":"demo","country":"GB","overrides":[{"provider":"sandbox","method":"card"}]})",
+            {{"Authorization", manager}, {"Content-Type", "application/json"}});
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_NE(bad.body.find("overrides[0].enabled"), std::string::npos) << bad.body;
 }
 
 TEST_F(CashierTest, AuthenticationAndObjectLevelAuthorization) {
