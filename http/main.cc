@@ -193,6 +193,7 @@ int serve(const Options& options) {
     cashierd::http::add_backoffice_routes(server);
     cashierd::http::add_admin_routes(server);
     cashierd::http::add_cashier_routes(server);
+    cashierd::http::add_sandbox_routes(server);
     if (!server.start(error)) {
         cashierd::log::error("startup failed", {{"error", error}});
         std::fprintf(stderr, "cashierd: %s\n", error.c_str());

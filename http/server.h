@@ -326,4 +326,7 @@ void add_admin_routes(Server& server);
 /// Adds the customer Cashier API (/cashier/methods, deposit, transactions).
 void add_cashier_routes(Server& server);
 
+/// Adds the sandbox provider's hosted payment page (/sandbox/pay/{id}).
+void add_sandbox_routes(Server& server);
+
 }  // namespace cashierd::http

@@ -197,6 +197,12 @@ TEST_F(CashierTest, DepositsRedirectOrWaitForTheProvider) {
     EXPECT_EQ(field(card.body, "redirect_url"),
               "http://127.0.0.1:" + std::to_string(server_->port()) + "/sandbox/pay/" + id);
     EXPECT_EQ(std::stoull(id) % 2, 1u);  // Customer 1's shard: the id tells it.
+    // The redirect leads to the sandbox's hosted page, served by cashierd.
+    HttpResponse page = http_request(server_->port(), "GET", "/sandbox/pay/" + id);
+    EXPECT_EQ(page.status, 200);
+    EXPECT_EQ(page.header("Content-Type"), "text/html; charset=utf-8");
+    EXPECT_NE(page.body.find("250.00 USD"), std::string::npos) << page.body;
+    EXPECT_NE(page.body.find("pending_payment"), std::string::npos);
 
     HttpResponse bank = deposit(
             R"({"login":1002,"provider":"bank_transfer","amount":"75.5","currency":"USD"})", 2);
@@ -208,6 +214,10 @@ TEST_F(CashierTest, DepositsRedirectOrWaitForTheProvider) {
     EXPECT_EQ(field(bank.body, "redirect_url"), "");
     EXPECT_NE(bank.body.find(R"(\"iban\":\"GB00TEST\")"), std::string::npos) << bank.body;
     EXPECT_NE(bank.body.find(R"(\"reference\":\"CSH-)"), std::string::npos);
+    // A bank transfer has no sandbox page.
+    EXPECT_EQ(http_request(server_->port(), "GET", "/sandbox/pay/" + field(bank.body, "id")).status,
+              404);
+    EXPECT_EQ(http_request(server_->port(), "GET", "/sandbox/pay/999999").status, 404);
 }
 
 TEST_F(CashierTest, EveryDepositErrorCode) {
