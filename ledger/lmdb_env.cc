@@ -86,13 +86,13 @@ bool Env::grow_map() {
     return true;
 }
 
-double Env::map_used_fraction() const {
+bool Env::map_nearly_full() const {
     MDB_envinfo info{};
     MDB_stat stat{};
     mdb_env_info(env_, &info);
     mdb_env_stat(env_, &stat);
-    double used = static_cast<double>(info.me_last_pgno + 1) * stat.ms_psize;
-    return used / static_cast<double>(info.me_mapsize);
+    std::uint64_t used = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize;
+    return used * 10 > static_cast<std::uint64_t>(info.me_mapsize) * 9;
 }
 
 Status Env::copy_compacted(const std::string& directory) const {

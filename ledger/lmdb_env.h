@@ -48,8 +48,8 @@ public:
 
     std::size_t map_bytes() const { return map_bytes_; }
 
-    /// Fraction of the map in use (last page used / map size), 0..1.
-    double map_used_fraction() const;
+    /// True when more than 90 % of the map is in use (by its last used page).
+    bool map_nearly_full() const;
 
     /// Hot copy with compaction into `directory` (must exist and be empty).
     Status copy_compacted(const std::string& directory) const;

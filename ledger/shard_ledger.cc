@@ -149,7 +149,7 @@ Status ShardLedger::commit_batch() {
     batch_idempotency_.clear();
     // A put that hit MDB_MAP_FULL leaves the transaction unusable, so the commit reports
     // MDB_BAD_TXN rather than the full map: judge by the map's fill instead.
-    if (status.detail() == "storage_full" || env_->map_used_fraction() > 0.9) {
+    if (status.detail() == "storage_full" || env_->map_nearly_full()) {
         if (env_->grow_map()) return Status(StatusCode::ret_err_noservice, "storage_full");
     }
     return status;
