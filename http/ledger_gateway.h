@@ -35,6 +35,16 @@ public:
     /// Origin shard, after the batch committed. Must respond.
     virtual void respond(Exchange& exchange) = 0;
 
+    static constexpr std::size_t back_to_origin = SIZE_MAX;
+
+    /// Owner shard, after its batch committed: the next shard to apply the job on, for a job
+    /// that visits several shards (a back-office listing), or back_to_origin.
+    virtual std::size_t next_shard(std::size_t current, std::size_t shard_count) {
+        (void)current;
+        (void)shard_count;
+        return back_to_origin;
+    }
+
     /// Answers `commit_status` if the batch failed (nothing of it happened), else respond().
     void finish(Exchange& exchange);
 
@@ -49,5 +59,9 @@ private:
 /// comes back. A full mailbox answers 503 RET_ERR_NOSERVICE ("overloaded") at once.
 HandlerResult submit_job(Exchange& exchange, ledger::CustomerId customer,
                          std::unique_ptr<LedgerJob> job);
+
+/// As submit_job, to shard `shard` itself (the first stop of a job visiting every shard).
+HandlerResult submit_job_to_shard(Exchange& exchange, std::size_t shard,
+                                  std::unique_ptr<LedgerJob> job);
 
 }  // namespace cashierd::http

@@ -245,6 +245,12 @@ void render_metrics(std::string& out, const Router& router,
                        "Cross-shard replies dropped because their connection had closed.", shards,
                        [](const ShardMetricsView& v) { return v.metrics->replies_dropped.get(); });
 
+    append_shard_gauge(
+            out, "cashierd_webhook_signature_failures_total", "counter",
+            "Provider webhooks refused with 401 INVALID_SIGNATURE (bad signature or timestamp).",
+            shards,
+            [](const ShardMetricsView& v) { return v.metrics->webhook_signature_failures.get(); });
+
     append_shard_histogram(
             out, "cashierd_commit_batch_size",
             "Jobs per group commit (one LMDB write transaction, one fsync), failed ones included.",

@@ -84,11 +84,12 @@ public:
 
     Counter connections_open;
     Counter connections_accepted;
-    Counter connections_refused;  // Over the per-shard cap.
-    Counter requests_timed_out;   // 408s and closed slow connections.
-    Counter http_parse_errors;    // 400/413/431 from the request parser.
-    Counter replies_dropped;      // Cross-shard replies whose connection had closed.
-    Counter mailbox_refused;      // Posts refused by a full mailbox (answered 503).
+    Counter connections_refused;         // Over the per-shard cap.
+    Counter requests_timed_out;          // 408s and closed slow connections.
+    Counter http_parse_errors;           // 400/413/431 from the request parser.
+    Counter replies_dropped;             // Cross-shard replies whose connection had closed.
+    Counter mailbox_refused;             // Posts refused by a full mailbox (answered 503).
+    Counter webhook_signature_failures;  // Webhooks answered 401 INVALID_SIGNATURE.
 
 private:
     std::size_t routes_count_;

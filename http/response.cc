@@ -22,6 +22,8 @@ std::string_view reason_phrase(std::uint16_t status) {
             return "Moved Permanently";
         case 302:
             return "Found";
+        case 303:
+            return "See Other";
         case 304:
             return "Not Modified";
         case 400:

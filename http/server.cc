@@ -12,6 +12,8 @@
 #include "http/connection.h"
 #include "http/error_mapping.h"
 #include "http/ledger_gateway.h"
+#include "http/notifier.h"
+#include "http/outbox_dispatcher.h"
 #include "ledger/money.h"
 #include "providers/crypto.h"
 #include "reactor/base/assert.h"
@@ -254,8 +256,24 @@ void ShardRuntime::on_iteration(void* context) {
         runtime->metrics_.record_commit(runtime->committing_.size(),
                                         (monotonic_nanos() - started_ns) / 1000, status.ok());
     }
+    std::uint64_t outbox = runtime->ledger_->last_outbox_id();
+    if (outbox != runtime->outbox_seen_) {
+        runtime->outbox_seen_ = outbox;
+        runtime->server_.wake_outbox();
+    }
     for (ShardMessage& message : runtime->committing_) {
         if (!status.ok()) message.job->set_commit_status(status);
+        if (status.ok()) {
+            std::size_t next =
+                    message.job->next_shard(runtime->id_, runtime->server_.shard_count());
+            if (next != LedgerJob::back_to_origin) {
+                // Still the origin's job: `from` keeps naming it. Not bounded, like a reply:
+                // work already accepted is never dropped half-way.
+                CASHIERD_ASSERT(next < runtime->server_.shard_count() && next != runtime->id_);
+                runtime->server_.shard(next).mailbox().post_reply(std::move(message));
+                continue;
+            }
+        }
         message.kind = ShardMessage::Kind::job_done;
         ShardId origin = message.from;
         message.from = runtime->id_;
@@ -440,6 +458,7 @@ bool Server::start(std::string& error) {
         config_.public_url.compare(config_.public_url.size() - 2, 2, ":0") == 0) {
         config_.public_url.replace(config_.public_url.size() - 1, 1, std::to_string(port_));
     }
+    start_outbox(ledgers);
     for (std::size_t i = 0; i < count; ++i) {
         shards_.push_back(std::make_unique<ShardRuntime>(*this, static_cast<ShardId>(i)));
         shards_.back()->ledger_ = std::move(ledgers[i]);
@@ -452,6 +471,24 @@ bool Server::start(std::string& error) {
     std::unique_lock lock(mutex_);
     changed_.wait(lock, [&] { return shards_ready_ == shards_.size(); });
     return true;
+}
+
+void Server::start_outbox(const std::vector<std::unique_ptr<ledger::ShardLedger>>& ledgers) {
+    if (config_.notifier.kind != "file") {
+        // The webhook notifier needs the outbound HTTP client. The records stay in the
+        // durable outbox and are delivered once a notifier that can reach them is configured.
+        log::warn("outbox: notifier kind has no delivery in this version; records are kept",
+                  {{"kind", config_.notifier.kind}});
+        return;
+    }
+    std::string path = config_.notifier.path;
+    if (path.empty() || path.front() != '/') path = config_.data_dir + "/" + path;
+    std::vector<ledger::ShardLedger*> shards;
+    for (const auto& ledger : ledgers)
+        shards.push_back(ledger.get());
+    outbox_ = std::make_unique<OutboxDispatcher>(std::move(shards), *global_,
+                                                 make_file_notifier(std::move(path)));
+    outbox_->start();
 }
 
 void Server::on_shard_ready() {
@@ -491,7 +528,13 @@ void Server::wait() {
         uv_async_send(&runtime->control_);
     for (auto& runtime : shards_)
         runtime->shard_.join();
+    // Every commit is done: hand the last outbox records to the notifier before exiting.
+    if (outbox_) outbox_->stop();
     stopped_ = true;
+}
+
+void Server::wake_outbox() {
+    if (outbox_) outbox_->wake();
 }
 
 void Server::render_metrics_text(std::string& out) {

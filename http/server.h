@@ -37,6 +37,7 @@ class Connection;
 class Exchange;
 struct InitialData;
 class LedgerJob;
+class OutboxDispatcher;
 class Server;
 class ShardRuntime;
 
@@ -213,6 +214,7 @@ private:
     reactor::Shard shard_;
     std::unique_ptr<ledger::ShardLedger> ledger_;
     std::vector<ShardMessage> committing_;  // Jobs applied to the open batch.
+    std::uint64_t outbox_seen_ = 0;         // The last outbox id the dispatcher was told of.
     std::shared_ptr<const ledger::Catalog> catalog_;
     reactor::BufferPool pool_;
     JsonReader json_;
@@ -283,11 +285,15 @@ public:
     /// Renders /metrics for every shard.
     void render_metrics_text(std::string& out);
 
+    /// Any shard: outbox records were committed (nothing happens without a notifier).
+    void wake_outbox();
+
 private:
     friend class ShardRuntime;
 
     void on_shard_ready();
     void on_shard_drained();
+    void start_outbox(const std::vector<std::unique_ptr<ledger::ShardLedger>>& ledgers);
     bool apply_initial_data(const InitialData& initial,
                             std::vector<std::unique_ptr<ledger::ShardLedger>>& ledgers,
                             std::string& error);
@@ -298,6 +304,8 @@ private:
     std::unique_ptr<ledger::GlobalStore> global_;
     std::unique_ptr<providers::JwtVerifier> jwt_;
     std::vector<std::unique_ptr<ShardRuntime>> shards_;
+    // Reads the shards' ledgers: declared after shards_, so destroyed (stopped) before them.
+    std::unique_ptr<OutboxDispatcher> outbox_;
     std::uint16_t port_ = 0;
     std::atomic<bool> stopping_{false};
     std::atomic<int> phase_{0};  // 0 running, 1 draining, 2 finishing.
@@ -326,7 +334,13 @@ void add_admin_routes(Server& server);
 /// Adds the customer Cashier API (/cashier/methods, deposit, transactions).
 void add_cashier_routes(Server& server);
 
-/// Adds the sandbox provider's hosted payment page (/sandbox/pay/{id}).
+/// Adds the sandbox provider's hosted payment page (/sandbox/pay/{id}) and its buttons.
 void add_sandbox_routes(Server& server);
+
+/// Adds the provider webhook route (/cashier/webhook/{provider}).
+void add_webhook_routes(Server& server);
+
+/// Adds the back office's transaction routes (/admin/transactions...).
+void add_transaction_routes(Server& server);
 
 }  // namespace cashierd::http

@@ -177,13 +177,37 @@ Status GlobalStore::mark_initialized() {
 }
 
 Status GlobalStore::put(MDB_dbi dbi, std::string_view key, std::string_view value) {
+    Status status = put_uncounted(dbi, key, value);
+    if (status.ok()) generation_.fetch_add(1, std::memory_order_acq_rel);
+    return status;
+}
+
+Status GlobalStore::put_uncounted(MDB_dbi dbi, std::string_view key, std::string_view value) {
     Result<Txn> txn = Txn::begin(*env_, false);
     if (!txn.ok()) return txn.status();
     Status status = txn->put(dbi, key, value);
     if (status.ok()) status = txn->commit();
+    txn->abort();  // Over before a resize, which waits for every transaction to end.
     if (!status.ok() && status.detail() == "storage_full") env_->grow_map();
-    if (status.ok()) generation_.fetch_add(1, std::memory_order_acq_rel);
     return status;
+}
+
+Result<std::uint64_t> GlobalStore::counter(std::string_view key) const {
+    Result<Txn> txn = Txn::begin(*env_, true);
+    if (!txn.ok()) return txn.status();
+    Result<std::string_view> value = txn->get(meta_, "counter/" + std::string(key));
+    if (!value.ok()) {
+        if (value.status().code() == StatusCode::not_found) return std::uint64_t{0};
+        return value.status();
+    }
+    CASHIERD_ASSERT(value->size() == 8);
+    return read_key_u64(value.value());
+}
+
+Status GlobalStore::put_counter(std::string_view key, std::uint64_t value) {
+    std::string bytes;
+    append_key_u64(bytes, value);
+    return put_uncounted(meta_, "counter/" + std::string(key), bytes);
 }
 
 Status GlobalStore::put_brand(const BrandRecord& brand) {

@@ -100,7 +100,12 @@ public:
     bool initialized() const;
     Status mark_initialized();
 
-    /// Moves on every committed write.
+    /// A counter kept beside the catalog (the notifier's delivery cursors). Not a catalog
+    /// change: generation() does not move. A missing key reads as 0.
+    Result<std::uint64_t> counter(std::string_view key) const;
+    Status put_counter(std::string_view key, std::uint64_t value);
+
+    /// Moves on every committed catalog write.
     std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
     Status put_brand(const BrandRecord& brand);
@@ -123,6 +128,7 @@ public:
 private:
     GlobalStore() = default;
     Status put(MDB_dbi dbi, std::string_view key, std::string_view value);
+    Status put_uncounted(MDB_dbi dbi, std::string_view key, std::string_view value);
 
     std::unique_ptr<Env> env_;
     MDB_dbi meta_ = 0;

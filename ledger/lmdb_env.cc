@@ -78,6 +78,7 @@ Result<MDB_dbi> Env::open_dbi(const char* name, unsigned flags) {
 }
 
 bool Env::grow_map() {
+    std::unique_lock<std::shared_mutex> resizing(resize_mutex_);
     if (map_bytes_ >= options_.map_bytes_max) return false;
     std::size_t next = std::min(map_bytes_ * 2, options_.map_bytes_max);
     if (mdb_env_set_mapsize(env_, next) != 0) return false;
@@ -100,6 +101,7 @@ Status Env::copy_compacted(const std::string& directory) const {
 }
 
 Result<Txn> Txn::begin(Env& env, bool read_only) {
+    std::shared_lock<std::shared_mutex> guard(env.resize_mutex_);
     MDB_txn* txn = nullptr;
     int rc = mdb_txn_begin(env.get(), nullptr, read_only ? MDB_RDONLY : 0, &txn);
     if (rc == MDB_MAP_RESIZED) {
@@ -108,7 +110,7 @@ Result<Txn> Txn::begin(Env& env, bool read_only) {
         rc = mdb_txn_begin(env.get(), nullptr, read_only ? MDB_RDONLY : 0, &txn);
     }
     if (rc != 0) return lmdb_status(rc, "mdb_txn_begin");
-    return Txn(txn);
+    return Txn(txn, std::move(guard));
 }
 
 Txn& Txn::operator=(Txn&& other) noexcept {
@@ -116,6 +118,7 @@ Txn& Txn::operator=(Txn&& other) noexcept {
         abort();
         txn_ = other.txn_;
         other.txn_ = nullptr;
+        resize_guard_ = std::move(other.resize_guard_);
     }
     return *this;
 }
@@ -124,6 +127,7 @@ Status Txn::commit() {
     CASHIERD_ASSERT(txn_ != nullptr);
     int rc = mdb_txn_commit(txn_);
     txn_ = nullptr;  // mdb_txn_commit frees the transaction even when it fails.
+    if (resize_guard_.owns_lock()) resize_guard_.unlock();
     if (rc == EIO || rc == ENOSPC) {
         log::error("commit failed", {{"error", mdb_strerror(rc)}});
         return Status(StatusCode::ret_err_noservice,
@@ -135,6 +139,7 @@ Status Txn::commit() {
 void Txn::abort() {
     if (txn_ != nullptr) mdb_txn_abort(txn_);
     txn_ = nullptr;
+    if (resize_guard_.owns_lock()) resize_guard_.unlock();
 }
 
 Result<std::string_view> Txn::get(MDB_dbi dbi, std::string_view key) const {

@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 
@@ -42,8 +44,10 @@ public:
     /// Opens or creates a named database; call once per name at startup.
     Result<MDB_dbi> open_dbi(const char* name, unsigned flags = 0);
 
-    /// Doubles the map (up to map_bytes_max) after MDB_MAP_FULL. No transaction of this
-    /// process may be open on the environment. False when already at the maximum.
+    /// Doubles the map (up to map_bytes_max) after MDB_MAP_FULL. The calling thread must hold
+    /// no transaction on the environment; it waits until no other thread does (LMDB allows a
+    /// resize only then), since other threads read it (the outbox dispatcher, the catalog).
+    /// False when already at the maximum.
     bool grow_map();
 
     std::size_t map_bytes() const { return map_bytes_; }
@@ -57,9 +61,13 @@ public:
 private:
     Env(MDB_env* env, const EnvOptions& options) : env_(env), options_(options) {}
 
+    friend class Txn;
+
     MDB_env* env_;
     EnvOptions options_;
     std::size_t map_bytes_ = 0;
+    // Held shared by every live Txn and exclusively by grow_map().
+    std::shared_mutex resize_mutex_;
 };
 
 class Txn {
@@ -70,7 +78,9 @@ public:
     /// Begins a transaction. Write transactions are one at a time per environment.
     static Result<Txn> begin(Env& env, bool read_only);
 
-    Txn(Txn&& other) noexcept : txn_(other.txn_) { other.txn_ = nullptr; }
+    Txn(Txn&& other) noexcept : txn_(other.txn_), resize_guard_(std::move(other.resize_guard_)) {
+        other.txn_ = nullptr;
+    }
 
     Txn& operator=(Txn&& other) noexcept;
     Txn(const Txn&) = delete;
@@ -97,9 +107,11 @@ public:
     Status del(MDB_dbi dbi, std::string_view key);
 
 private:
-    explicit Txn(MDB_txn* txn) : txn_(txn) {}
+    Txn(MDB_txn* txn, std::shared_lock<std::shared_mutex> guard)
+        : txn_(txn), resize_guard_(std::move(guard)) {}
 
     MDB_txn* txn_ = nullptr;
+    std::shared_lock<std::shared_mutex> resize_guard_;
 };
 
 /// A cursor over one database, closed with its scope.

@@ -55,6 +55,16 @@ std::string_view history_type_name(HistoryType type) {
     return "UNKNOWN";
 }
 
+std::string_view outbox_type_name(OutboxType type) {
+    switch (type) {
+        case OutboxType::transaction_status:
+            return "transaction_status";
+        case OutboxType::two_factor_code:
+            return "2fa_code";
+    }
+    return "unknown";
+}
+
 namespace {
 
 template <typename Enum>
@@ -63,9 +73,11 @@ Enum checked_enum(std::uint8_t value, std::uint8_t max) {
     return static_cast<Enum>(value);
 }
 
+// Accepts every version from 1 to `known`: a newer record only appends fields, which older
+// ones read as their defaults.
 std::uint8_t read_version(RecordReader& in, std::uint8_t known) {
     std::uint8_t version = in.u8();
-    CASHIERD_ASSERT(version == known);
+    CASHIERD_ASSERT(version >= 1 && version <= known);
     return version;
 }
 
@@ -122,11 +134,12 @@ void AccountRecord::encode(std::string& out) const {
     RecordWriter w(out);
     w.u8(version).u64(login).u64(customer_id).string(group).string(currency).boolean(enabled);
     w.i64(balance).i64(bonus).i64(held).u64(last_history_id).i64(created_time).i64(updated_time);
+    w.i64(negative_since);
 }
 
 AccountRecord AccountRecord::decode(std::string_view bytes) {
     RecordReader in(bytes);
-    read_version(in, version);
+    std::uint8_t stored = read_version(in, version);
     AccountRecord r;
     r.login = in.u64();
     r.customer_id = in.u64();
@@ -139,6 +152,7 @@ AccountRecord AccountRecord::decode(std::string_view bytes) {
     r.last_history_id = in.u64();
     r.created_time = in.i64();
     r.updated_time = in.i64();
+    if (stored >= 2) r.negative_since = in.i64();
     CASHIERD_ASSERT(in.at_end());
     return r;
 }
@@ -151,12 +165,12 @@ void TransactionRecord::encode(std::string& out) const {
     w.string(account_currency).i64(converted_amount).string(conversion_rate).string(failure_reason);
     w.string(idempotency_key).string(comment).string(metadata_json).string(success_url);
     w.string(failure_url).string(redirect_url).string(instructions_json);
-    w.i64(created_time).i64(updated_time);
+    w.i64(created_time).i64(updated_time).u32(status_sequence);
 }
 
 TransactionRecord TransactionRecord::decode(std::string_view bytes) {
     RecordReader in(bytes);
-    read_version(in, version);
+    std::uint8_t stored = read_version(in, version);
     TransactionRecord r;
     r.id = in.u64();
     r.customer_id = in.u64();
@@ -181,6 +195,8 @@ TransactionRecord TransactionRecord::decode(std::string_view bytes) {
     r.instructions_json = in.string();
     r.created_time = in.i64();
     r.updated_time = in.i64();
+    // Version 1 transactions were written once, at creation.
+    r.status_sequence = stored >= 2 ? in.u32() : 1;
     CASHIERD_ASSERT(in.at_end());
     return r;
 }
@@ -212,6 +228,39 @@ HistoryRecord HistoryRecord::decode(std::string_view bytes) {
     r.comment = in.string();
     r.external_id = in.string();
     r.external_note = in.string();
+    r.created_time = in.i64();
+    CASHIERD_ASSERT(in.at_end());
+    return r;
+}
+
+void OutboxRecord::encode(std::string& out) const {
+    RecordWriter w(out);
+    w.u8(version).u64(id).u8(static_cast<std::uint8_t>(type)).u64(customer_id).u64(login);
+    w.u64(transaction_id).u8(static_cast<std::uint8_t>(transaction_type));
+    w.u8(static_cast<std::uint8_t>(status)).u8(static_cast<std::uint8_t>(previous_status));
+    w.u32(sequence).i64(amount).string(currency).string(actor).string(comment);
+    w.string(payload_json).i64(created_time);
+}
+
+OutboxRecord OutboxRecord::decode(std::string_view bytes) {
+    RecordReader in(bytes);
+    read_version(in, version);
+    OutboxRecord r;
+    r.id = in.u64();
+    r.type = checked_enum<OutboxType>(in.u8(),
+                                      static_cast<std::uint8_t>(OutboxType::two_factor_code));
+    r.customer_id = in.u64();
+    r.login = in.u64();
+    r.transaction_id = in.u64();
+    r.transaction_type = checked_enum<TxType>(in.u8(), 1);
+    r.status = checked_enum<TxStatus>(in.u8(), tx_status_max);
+    r.previous_status = checked_enum<TxStatus>(in.u8(), tx_status_max);
+    r.sequence = in.u32();
+    r.amount = in.i64();
+    r.currency = in.string();
+    r.actor = in.string();
+    r.comment = in.string();
+    r.payload_json = in.string();
     r.created_time = in.i64();
     CASHIERD_ASSERT(in.at_end());
     return r;

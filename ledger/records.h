@@ -84,7 +84,7 @@ struct CustomerRecord {
 };
 
 struct AccountRecord {
-    static constexpr std::uint8_t version = 1;
+    static constexpr std::uint8_t version = 2;  // 2 added negative_since.
     Login login = 0;
     CustomerId customer_id = 0;
     std::string group;
@@ -94,6 +94,9 @@ struct AccountRecord {
     std::int64_t bonus = 0;    // Non-withdrawable bonus, minor units.
     std::int64_t held = 0;     // Sum of open withdrawal holds.
     HistoryId last_history_id = 0;
+    /// When a refund or chargeback took the balance below zero (the account's negative-balance
+    /// flag); 0 while the balance is not negative.
+    std::int64_t negative_since = 0;
     std::int64_t created_time = 0;
     std::int64_t updated_time = 0;
 
@@ -105,7 +108,7 @@ struct AccountRecord {
 };
 
 struct TransactionRecord {
-    static constexpr std::uint8_t version = 1;
+    static constexpr std::uint8_t version = 2;  // 2 added status_sequence.
     TransactionId id = 0;
     CustomerId customer_id = 0;
     Login login = 0;
@@ -127,6 +130,9 @@ struct TransactionRecord {
     std::string failure_url;
     std::string redirect_url;
     std::string instructions_json;
+    /// Status changes so far (1 once created): the sequence number of the latest outbox event,
+    /// so a receiver can drop events older than one it has.
+    std::uint32_t status_sequence = 0;
     std::int64_t created_time = 0;
     std::int64_t updated_time = 0;
 
@@ -156,6 +162,38 @@ struct HistoryRecord {
     void encode(std::string& out) const;
     static HistoryRecord decode(std::string_view bytes);
     friend bool operator==(const HistoryRecord&, const HistoryRecord&) = default;
+};
+
+enum class OutboxType : std::uint8_t {
+    transaction_status = 0,  // A transaction changed status.
+    two_factor_code = 1,     // A 2FA code to send to the customer.
+};
+
+std::string_view outbox_type_name(OutboxType type);
+
+/// One durable notification, appended in the same commit as the change it reports. For
+/// transaction_status it is also the transaction's audit trail: who moved it and why.
+struct OutboxRecord {
+    static constexpr std::uint8_t version = 1;
+    std::uint64_t id = 0;  // sequence*N + shard, like every id of a shard.
+    OutboxType type = OutboxType::transaction_status;
+    CustomerId customer_id = 0;
+    Login login = 0;
+    TransactionId transaction_id = 0;
+    TxType transaction_type = TxType::deposit;
+    TxStatus status = TxStatus::created;
+    TxStatus previous_status = TxStatus::created;
+    std::uint32_t sequence = 0;  // The transaction's status_sequence after this change.
+    std::int64_t amount = 0;     // Minor units of `currency`.
+    std::string currency;
+    std::string actor;         // "system", "customer", "provider:<code>", or "manager#<n>".
+    std::string comment;       // Why (a back-office comment, a provider reason).
+    std::string payload_json;  // Type-specific fields as a JSON object text ("" for none).
+    std::int64_t created_time = 0;
+
+    void encode(std::string& out) const;
+    static OutboxRecord decode(std::string_view bytes);
+    friend bool operator==(const OutboxRecord&, const OutboxRecord&) = default;
 };
 
 }  // namespace cashierd::ledger

@@ -1,5 +1,7 @@
 #include "ledger/shard_ledger.h"
 
+#include "ledger/lifecycle.h"
+#include "ledger/money.h"
 #include "reactor/base/assert.h"
 
 namespace cashierd::ledger {
@@ -27,6 +29,31 @@ bool is_debit(HistoryType type) {
     return type == HistoryType::withdraw || type == HistoryType::withdraw_nonwithdrawable_bonus;
 }
 
+std::string status_index_key(TxStatus status, TransactionId id) {
+    std::string key(1, static_cast<char>(status));
+    append_key_u64(key, id);
+    return key;
+}
+
+std::string event_key(TransactionId id, std::string_view provider, std::string_view event_id) {
+    std::string key;
+    append_key_u64(key, id);
+    key.append(provider);
+    key.push_back('\0');
+    key.append(event_id);
+    return key;
+}
+
+// The account's negative-balance flag follows the balance: raised when it goes below zero,
+// lowered when it is back.
+void update_negative_flag(AccountRecord& account, std::int64_t now) {
+    if (account.balance < 0) {
+        if (account.negative_since == 0) account.negative_since = now;
+    } else {
+        account.negative_since = 0;
+    }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ShardLedger>> ShardLedger::open(const std::string& data_dir,
@@ -45,6 +72,7 @@ Result<std::unique_ptr<ShardLedger>> ShardLedger::open(const std::string& data_d
     ledger->env_ = std::move(env.value());
     Status status = ledger->open_databases();
     if (status.ok()) status = ledger->load_sequences();
+    if (status.ok()) status = ledger->rebuild_status_index();
     if (status.ok()) status = ledger->load_idempotency_index();
     if (!status.ok()) return status;
     return ledger;
@@ -64,7 +92,9 @@ Status ShardLedger::open_databases() {
          {Named{"meta", &meta_}, Named{"customers", &customers_}, Named{"accounts", &accounts_},
           Named{"transactions", &transactions_},
           Named{"customer_transactions", &customer_transactions_}, Named{"history", &history_},
-          Named{"account_history", &account_history_}, Named{"external_ids", &external_ids_}}) {
+          Named{"account_history", &account_history_}, Named{"external_ids", &external_ids_},
+          Named{"status_index", &status_index_}, Named{"outbox", &outbox_},
+          Named{"status_log", &status_log_}, Named{"provider_events", &provider_events_}}) {
         Result<MDB_dbi> dbi = env_->open_dbi(named.name);
         if (!dbi.ok()) return dbi.status();
         *named.dbi = dbi.value();
@@ -89,7 +119,31 @@ Status ShardLedger::load_sequences() {
         transaction_sequence_ = last / shard_count_;
     }
     batch_transaction_sequence_ = transaction_sequence_;
+    Cursor outbox(txn.value(), outbox_);
+    if (outbox.move(MDB_LAST)) {
+        std::uint64_t last = read_key_u64(outbox.key());
+        CASHIERD_ASSERT(last % shard_count_ == shard_);
+        outbox_sequence_ = last / shard_count_;
+    }
+    batch_outbox_sequence_ = outbox_sequence_;
     return Status();
+}
+
+// Data written before the status index existed has transactions but no index: build it once.
+Status ShardLedger::rebuild_status_index() {
+    Result<Txn> txn = Txn::begin(*env_, false);
+    if (!txn.ok()) return txn.status();
+    {
+        Cursor index(txn.value(), status_index_);
+        Cursor transactions(txn.value(), transactions_);
+        if (index.move(MDB_FIRST) || !transactions.move(MDB_FIRST)) return Status();
+        do {
+            TransactionRecord record = TransactionRecord::decode(transactions.value());
+            Status status = txn->put(status_index_, status_index_key(record.status, record.id), {});
+            if (!status.ok()) return status;
+        } while (transactions.move(MDB_NEXT));
+    }
+    return txn->commit();
 }
 
 std::string ShardLedger::idempotency_index_key(CustomerId customer, std::string_view key) {
@@ -123,6 +177,12 @@ HistoryId ShardLedger::next_history_id() {
     return batch_history_sequence_ * shard_count_ + shard_;
 }
 
+std::uint64_t ShardLedger::next_outbox_id() {
+    CASHIERD_ASSERT(batch_.active());
+    ++batch_outbox_sequence_;
+    return batch_outbox_sequence_ * shard_count_ + shard_;
+}
+
 Status ShardLedger::begin_batch() {
     if (batch_.active()) return Status();
     Result<Txn> txn = Txn::begin(*env_, false);
@@ -130,6 +190,7 @@ Status ShardLedger::begin_batch() {
     batch_ = std::move(txn.value());
     batch_history_sequence_ = history_sequence_;
     batch_transaction_sequence_ = transaction_sequence_;
+    batch_outbox_sequence_ = outbox_sequence_;
     batch_idempotency_.clear();
     return Status();
 }
@@ -140,12 +201,14 @@ Status ShardLedger::commit_batch() {
     if (status.ok()) {
         history_sequence_ = batch_history_sequence_;
         transaction_sequence_ = batch_transaction_sequence_;
+        outbox_sequence_ = batch_outbox_sequence_;
         idempotency_.merge(batch_idempotency_);
         batch_idempotency_.clear();
         return status;
     }
     batch_history_sequence_ = history_sequence_;
     batch_transaction_sequence_ = transaction_sequence_;
+    batch_outbox_sequence_ = outbox_sequence_;
     batch_idempotency_.clear();
     // A put that hit MDB_MAP_FULL leaves the transaction unusable, so the commit reports
     // MDB_BAD_TXN rather than the full map: judge by the map's fill instead.
@@ -159,6 +222,7 @@ void ShardLedger::abort_batch() {
     batch_.abort();
     batch_history_sequence_ = history_sequence_;
     batch_transaction_sequence_ = transaction_sequence_;
+    batch_outbox_sequence_ = outbox_sequence_;
     batch_idempotency_.clear();
 }
 
@@ -192,6 +256,7 @@ Status ShardLedger::put_account(const AccountRecord& account) {
         stored.balance = previous.balance;
         stored.bonus = previous.bonus;
         stored.held = previous.held;
+        stored.negative_since = previous.negative_since;
         stored.last_history_id = previous.last_history_id;
         stored.created_time = previous.created_time;
     } else if (existing.status().code() != StatusCode::not_found) {
@@ -279,6 +344,7 @@ Result<ChangeBalanceResult> ShardLedger::change_balance(const ChangeBalanceComma
     history.created_time = command.now;
     account.last_history_id = history.id;
     account.updated_time = command.now;
+    update_negative_flag(account, command.now);
 
     std::string history_key = key_u64(history.id);
     scratch_.clear();
@@ -421,14 +487,20 @@ Status ShardLedger::put_new_transaction(const TransactionRecord& transaction) {
     CASHIERD_ASSERT(batch_.active());
     CASHIERD_ASSERT(transaction.id % shard_count_ == shard_);
     CASHIERD_ASSERT(transaction.customer_id % shard_count_ == shard_);
-    std::string key = key_u64(transaction.id);
-    scratch_.clear();
-    transaction.encode(scratch_);
+    TransactionRecord stored = transaction;
+    stored.status_sequence = 1;
     // Ids grow within a batch and across batches: every new record appends.
-    Status status = batch_.put(transactions_, key, scratch_, MDB_APPEND);
+    Status status = put_transaction_record(stored, MDB_APPEND);
     if (status.ok()) {
         status = batch_.put(customer_transactions_,
                             key_u64_pair(transaction.customer_id, transaction.id), {});
+    }
+    if (status.ok()) {
+        status = batch_.put(status_index_, status_index_key(stored.status, stored.id), {});
+    }
+    if (status.ok()) {
+        status = append_status_change(stored, TxStatus::created, "customer", stored.comment,
+                                      stored.created_time);
     }
     if (status.ok() && !transaction.idempotency_key.empty()) {
         batch_idempotency_[idempotency_index_key(transaction.customer_id,
@@ -467,6 +539,410 @@ Result<std::vector<TransactionRecord>> ShardLedger::transactions(CustomerId cust
                       (!filter.status || record.status == *filter.status);
         if (wanted) records.push_back(std::move(record));
         positioned = cursor.move(MDB_PREV);
+    }
+    return records;
+}
+
+}  // namespace cashierd::ledger
+
+namespace cashierd::ledger {
+
+Status ShardLedger::put_transaction_record(const TransactionRecord& transaction, unsigned flags) {
+    scratch_.clear();
+    transaction.encode(scratch_);
+    return batch_.put(transactions_, key_u64(transaction.id), scratch_, flags);
+}
+
+Status ShardLedger::append_status_change(const TransactionRecord& transaction, TxStatus previous,
+                                         std::string_view actor, std::string_view comment,
+                                         std::int64_t now) {
+    OutboxRecord event;
+    event.type = OutboxType::transaction_status;
+    event.customer_id = transaction.customer_id;
+    event.login = transaction.login;
+    event.transaction_id = transaction.id;
+    event.transaction_type = transaction.type;
+    event.status = transaction.status;
+    event.previous_status = previous;
+    event.sequence = transaction.status_sequence;
+    event.amount = transaction.amount;
+    event.currency = transaction.currency;
+    event.actor = actor;
+    event.comment = comment;
+    event.created_time = now;
+    Status status = append_outbox(event);
+    if (!status.ok()) return status;
+    std::string key = key_u64_pair(transaction.id, transaction.status_sequence);
+    return batch_.put(status_log_, key, key_u64(event.id));
+}
+
+Status ShardLedger::append_outbox(OutboxRecord& record) {
+    CASHIERD_ASSERT(batch_.active());
+    record.id = next_outbox_id();
+    std::string encoded;
+    record.encode(encoded);
+    return batch_.put(outbox_, key_u64(record.id), encoded, MDB_APPEND);
+}
+
+Result<HistoryId> ShardLedger::move_balance(AccountRecord& account, HistoryType type,
+                                            std::int64_t balance_delta, std::int64_t held_delta,
+                                            const TransactionRecord& transaction,
+                                            std::string_view actor, std::string_view comment,
+                                            std::int64_t now) {
+    std::int64_t balance = 0;
+    std::int64_t held = 0;
+    if (__builtin_add_overflow(account.balance, balance_delta, &balance) ||
+        __builtin_add_overflow(account.held, held_delta, &held)) {
+        return Status(StatusCode::invalid_data, "balance_out_of_range", "amount");
+    }
+    // Holds never go below zero: a release or debit matches a hold placed before.
+    CASHIERD_ASSERT(held >= 0);
+    account.balance = balance;
+    account.held = held;
+    account.updated_time = now;
+    update_negative_flag(account, now);
+    HistoryId history_id = 0;
+    // A hold alone is not a balance change (available moves, balance does not): no history.
+    if (balance_delta != 0) {
+        HistoryRecord history;
+        history.id = history_id = next_history_id();
+        history.login = account.login;
+        history.customer_id = account.customer_id;
+        history.type = type;
+        history.balance_delta = balance_delta;
+        history.balance_after = account.balance;
+        history.bonus_after = account.bonus;
+        history.transaction_id = transaction.id;
+        history.actor = actor;
+        history.source = "cashier";
+        history.comment = comment;
+        history.created_time = now;
+        account.last_history_id = history.id;
+        scratch_.clear();
+        history.encode(scratch_);
+        Status status = batch_.put(history_, key_u64(history.id), scratch_, MDB_APPEND);
+        if (status.ok()) {
+            status = batch_.put(account_history_, key_u64_pair(account.login, history.id), {});
+        }
+        if (!status.ok()) return status;
+    }
+    scratch_.clear();
+    account.encode(scratch_);
+    Status status = batch_.put(accounts_, key_u64(account.login), scratch_);
+    if (!status.ok()) return status;
+    return history_id;
+}
+
+Result<TransitionResult> ShardLedger::transition(const TransitionCommand& command) {
+    CASHIERD_ASSERT(batch_.active());
+    TransitionResult result;
+    Result<std::string_view> stored = batch_.get(transactions_, key_u64(command.id));
+    if (!stored.ok()) {
+        if (stored.status().code() != StatusCode::not_found) return stored.status();
+        result.outcome = TransitionOutcome::not_found;
+        return result;
+    }
+    TransactionRecord t = TransactionRecord::decode(stored.value());
+    result.transaction = t;
+    if (!transition_allowed(t.type, t.status, command.to)) {
+        result.outcome = TransitionOutcome::not_allowed;
+        return result;
+    }
+    TxStatus to = command.to;
+    std::string_view reason = command.reason;
+    BalanceEffect effect = balance_effect(t.type, t.status, to);
+    AccountRecord account;
+    if (effect != BalanceEffect::none) {
+        Result<std::string_view> bytes = batch_.get(accounts_, key_u64(t.login));
+        bool enabled = false;
+        if (bytes.ok()) {
+            account = AccountRecord::decode(bytes.value());
+            enabled = account.enabled;
+        } else if (bytes.status().code() != StatusCode::not_found) {
+            return bytes.status();
+        }
+        // Accounts are never deleted, so only a credit can meet a missing one (a transaction
+        // restored without its account); it is treated like a disabled account.
+        CASHIERD_ASSERT(bytes.ok() || effect == BalanceEffect::credit);
+        if (effect == BalanceEffect::credit && !enabled) {
+            if (t.status != TxStatus::provider_confirmed) {
+                result.outcome = TransitionOutcome::account_unavailable;
+                return result;
+            }
+            to = TxStatus::credit_failed;
+            reason = "account_disabled";
+            effect = BalanceEffect::none;
+        }
+    }
+
+    std::int64_t amount = t.converted_amount;
+    std::int64_t balance_delta = 0;
+    std::int64_t held_delta = 0;
+    HistoryType history_type = HistoryType::deposit_credit;
+    switch (effect) {
+        case BalanceEffect::none:
+            break;
+        case BalanceEffect::credit:
+            balance_delta = amount;
+            break;
+        case BalanceEffect::debit:
+            balance_delta = -amount;
+            history_type = to == TxStatus::refunded ? HistoryType::refund : HistoryType::chargeback;
+            break;
+        case BalanceEffect::hold_to_debit:
+            balance_delta = -amount;
+            held_delta = -amount;
+            history_type = HistoryType::withdrawal_debit;
+            break;
+        case BalanceEffect::release_hold:
+            held_delta = -amount;
+            break;
+        case BalanceEffect::reverse_debit:
+            balance_delta = amount;
+            history_type = HistoryType::withdrawal_reversal;
+            break;
+    }
+    if (effect != BalanceEffect::none) {
+        Result<HistoryId> history = move_balance(account, history_type, balance_delta, held_delta,
+                                                 t, command.actor, command.comment, command.now);
+        if (!history.ok()) return history.status();
+        result.history_id = history.value();
+    }
+
+    TxStatus previous = t.status;
+    t.status = to;
+    ++t.status_sequence;
+    t.updated_time = command.now;
+    if (!reason.empty()) t.failure_reason = reason;
+    Status status = batch_.del(status_index_, status_index_key(previous, t.id));
+    if (status.ok()) status = batch_.put(status_index_, status_index_key(to, t.id), {});
+    if (status.ok()) status = put_transaction_record(t, 0);
+    if (status.ok())
+        status = append_status_change(t, previous, command.actor, command.comment, command.now);
+    if (!status.ok()) return status;
+    result.outcome = TransitionOutcome::applied;
+    result.transaction = std::move(t);
+    return result;
+}
+
+namespace {
+
+// The status a provider event asks for, or nothing when the event means nothing for this type.
+std::optional<TxStatus> event_target(TxType type, ProviderEventKind kind) {
+    if (type == TxType::deposit) {
+        switch (kind) {
+            case ProviderEventKind::succeeded:
+                return TxStatus::credited;
+            case ProviderEventKind::failed:
+                return TxStatus::failed;
+            case ProviderEventKind::cancelled:
+                return TxStatus::cancelled;
+            case ProviderEventKind::refunded:
+                return TxStatus::refunded;
+            case ProviderEventKind::chargeback:
+                return TxStatus::chargeback;
+        }
+        return std::nullopt;
+    }
+    switch (kind) {
+        case ProviderEventKind::succeeded:
+            return TxStatus::provider_confirmed;
+        case ProviderEventKind::failed:
+        case ProviderEventKind::cancelled:  // A cancelled payout did not pay: it failed.
+            return TxStatus::failed;
+        case ProviderEventKind::refunded:
+        case ProviderEventKind::chargeback:
+            return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+// Empty when the event's amount and currency (where given) match the transaction, else what
+// the provider reported, for the audit trail.
+std::string amount_difference(const ProviderEventCommand& command, const TransactionRecord& t) {
+    std::optional<Currency> currency = find_currency(t.currency);
+    std::uint8_t exponent = currency ? currency->exponent : 2;
+    bool differs = !command.currency.empty() && command.currency != t.currency;
+    std::string reported;
+    if (command.amount_minor >= 0) {
+        differs = differs || command.amount_minor != t.amount;
+        char text[amount_text_bytes_max];
+        reported.assign(text, format_amount(command.amount_minor, exponent, text));
+    } else if (!command.amount_text.empty()) {
+        Result<std::int64_t> amount = parse_amount(command.amount_text, exponent);
+        differs = differs || !amount.ok() || amount.value() != t.amount;
+        reported = command.amount_text;
+    }
+    if (!differs) return {};
+    return "provider reported " + (reported.empty() ? std::string("no amount") : reported) + " " +
+           (command.currency.empty() ? t.currency : command.currency);
+}
+
+}  // namespace
+
+Result<ProviderEventResult> ShardLedger::apply_provider_event(const ProviderEventCommand& command) {
+    CASHIERD_ASSERT(batch_.active());
+    ProviderEventResult result;
+    // Checked before anything is written: a refused key must not leave half an event behind.
+    if (command.event_id.empty() || command.event_id.size() > provider_event_id_bytes_max) {
+        return Status(StatusCode::invalid_data, "event_id_1_to_255_bytes", "id");
+    }
+    if (command.provider.empty() || command.provider.size() > 64) {
+        return Status(StatusCode::invalid_data, "provider_1_to_64_bytes", "provider");
+    }
+    Result<TransactionRecord> found = transaction(command.transaction_id);
+    if (!found.ok()) {
+        if (found.status().code() != StatusCode::not_found) return found.status();
+        result.outcome = EventOutcome::not_found;
+        return result;
+    }
+    TransactionRecord t = std::move(found.value());
+    result.transaction = t;
+    if (t.provider != command.provider) {
+        result.outcome = EventOutcome::not_found;
+        return result;
+    }
+    std::string key = event_key(t.id, command.provider, command.event_id);
+    Result<std::string_view> seen = batch_.get(provider_events_, key);
+    if (seen.ok()) {
+        result.outcome = EventOutcome::replayed;
+        return result;
+    }
+    if (seen.status().code() != StatusCode::not_found) return seen.status();
+
+    std::string actor = "provider:" + command.provider;
+    std::optional<TxStatus> target = event_target(t.type, command.kind);
+    bool carries_money = command.kind == ProviderEventKind::succeeded ||
+                         command.kind == ProviderEventKind::refunded ||
+                         command.kind == ProviderEventKind::chargeback;
+    std::string difference = carries_money ? amount_difference(command, t) : std::string();
+    result.outcome = EventOutcome::not_applicable;
+
+    auto apply = [&](TxStatus to, std::string_view comment,
+                     std::string_view reason) -> Result<bool> {
+        TransitionCommand step{t.id,       to, actor, std::string(comment), std::string(reason),
+                               command.now};
+        Result<TransitionResult> moved = transition(step);
+        if (!moved.ok()) return moved.status();
+        if (moved->outcome != TransitionOutcome::applied) return false;
+        t = std::move(moved->transaction);
+        return true;
+    };
+
+    // manual_review and credit_failed wait for the back office: a provider event never decides
+    // them (a late success must not credit a deposit held for review).
+    bool back_office_owns =
+            t.status == TxStatus::manual_review || t.status == TxStatus::credit_failed;
+    if (!target || back_office_owns) {
+        // Nothing this event may do to the transaction.
+    } else if (!difference.empty()) {
+        result.outcome = EventOutcome::amount_mismatch;
+        // Before the money moved, the back office decides; after it (a partial refund or a
+        // dispute of another amount) nothing is taken automatically.
+        bool before_credit =
+                t.status == TxStatus::pending_payment || t.status == TxStatus::provider_confirmed;
+        if (before_credit && command.kind == ProviderEventKind::succeeded &&
+            transition_allowed(t.type, t.status, TxStatus::manual_review)) {
+            Result<bool> moved = apply(TxStatus::manual_review, difference, "amount_mismatch");
+            if (!moved.ok()) return moved.status();
+            result.applied = moved.value();
+        }
+    } else if (*target == TxStatus::credited && t.status == TxStatus::pending_payment) {
+        // Confirmed and credited in one commit: two status changes, two outbox events.
+        Result<bool> confirmed = apply(TxStatus::provider_confirmed, command.reason, {});
+        if (!confirmed.ok()) return confirmed.status();
+        Result<bool> credited = apply(TxStatus::credited, command.reason, {});
+        if (!credited.ok()) return credited.status();
+        result.applied = true;
+    } else {
+        Result<bool> moved = apply(*target, command.reason, command.reason);
+        if (!moved.ok()) return moved.status();
+        result.applied = moved.value();
+    }
+    if (result.applied && result.outcome == EventOutcome::not_applicable) {
+        result.outcome = EventOutcome::applied;
+    }
+    if (result.applied && t.provider_payment_id.empty() && !command.provider_payment_id.empty()) {
+        t.provider_payment_id = command.provider_payment_id;
+        Status status = put_transaction_record(t, 0);
+        if (!status.ok()) return status;
+    }
+    char applied = result.applied ? '1' : '0';
+    Status status = batch_.put(provider_events_, key, std::string_view(&applied, 1));
+    if (!status.ok()) return status;
+    result.transaction = std::move(t);
+    return result;
+}
+
+Result<std::vector<TransactionRecord>> ShardLedger::all_transactions(
+        const TransactionFilter& filter) {
+    std::optional<Txn> own;
+    Result<const Txn*> txn = read_txn(own);
+    if (!txn.ok()) return txn.status();
+    std::vector<TransactionRecord> records;
+    TransactionId before = filter.before == 0 ? UINT64_MAX : filter.before;
+    auto wanted = [&](const TransactionRecord& record) {
+        return (filter.login == 0 || record.login == filter.login) &&
+               (!filter.type || record.type == *filter.type) &&
+               (!filter.status || record.status == *filter.status);
+    };
+    auto load = [&](TransactionId id) {
+        Result<std::string_view> bytes = txn.value()->get(transactions_, key_u64(id));
+        CASHIERD_ASSERT(bytes.ok());
+        return TransactionRecord::decode(bytes.value());
+    };
+    if (filter.status) {
+        Cursor cursor(*txn.value(), status_index_);
+        std::string start = status_index_key(*filter.status, before);
+        bool positioned =
+                cursor.move(MDB_SET_RANGE, start) ? cursor.move(MDB_PREV) : cursor.move(MDB_LAST);
+        while (positioned && records.size() < filter.limit) {
+            std::string_view key = cursor.key();
+            if (static_cast<std::uint8_t>(key[0]) != static_cast<std::uint8_t>(*filter.status)) {
+                break;
+            }
+            TransactionRecord record = load(read_key_u64(key, 1));
+            if (wanted(record)) records.push_back(std::move(record));
+            positioned = cursor.move(MDB_PREV);
+        }
+        return records;
+    }
+    Cursor cursor(*txn.value(), transactions_);
+    bool positioned = cursor.move(MDB_SET_RANGE, key_u64(before)) ? cursor.move(MDB_PREV)
+                                                                  : cursor.move(MDB_LAST);
+    while (positioned && records.size() < filter.limit) {
+        TransactionRecord record = TransactionRecord::decode(cursor.value());
+        if (wanted(record)) records.push_back(std::move(record));
+        positioned = cursor.move(MDB_PREV);
+    }
+    return records;
+}
+
+Result<std::vector<OutboxRecord>> ShardLedger::status_changes(TransactionId id) {
+    std::optional<Txn> own;
+    Result<const Txn*> txn = read_txn(own);
+    if (!txn.ok()) return txn.status();
+    std::vector<OutboxRecord> records;
+    Cursor cursor(*txn.value(), status_log_);
+    for (bool more = cursor.move(MDB_SET_RANGE, key_u64_pair(id, 0));
+         more && read_key_u64(cursor.key()) == id; more = cursor.move(MDB_NEXT)) {
+        Result<std::string_view> bytes = txn.value()->get(outbox_, cursor.value());
+        CASHIERD_ASSERT(bytes.ok());
+        records.push_back(OutboxRecord::decode(bytes.value()));
+    }
+    return records;
+}
+
+Result<std::vector<OutboxRecord>> ShardLedger::outbox_after(std::uint64_t after,
+                                                            std::size_t limit) {
+    std::vector<OutboxRecord> records;
+    if (after == UINT64_MAX) return records;
+    Result<Txn> txn = Txn::begin(*env_, true);
+    if (!txn.ok()) return txn.status();
+    Cursor cursor(txn.value(), outbox_);
+    for (bool more = cursor.move(MDB_SET_RANGE, key_u64(after + 1)); more && records.size() < limit;
+         more = cursor.move(MDB_NEXT)) {
+        records.push_back(OutboxRecord::decode(cursor.value()));
     }
     return records;
 }

@@ -79,6 +79,67 @@ struct ChangeBalanceResult {
     AccountRecord account;
 };
 
+/// A status change asked of a transaction (lifecycle.h decides whether it is allowed).
+struct TransitionCommand {
+    TransactionId id = 0;
+    TxStatus to = TxStatus::created;
+    std::string actor;    // Who: "provider:<code>", "manager#<n>", "customer", "system".
+    std::string comment;  // Why.
+    std::string reason;   // Replaces the transaction's failure_reason when not empty.
+    std::int64_t now = 0;
+};
+
+enum class TransitionOutcome : std::uint8_t {
+    applied,
+    not_found,
+    not_allowed,  // The lifecycle has no such edge: nothing changed.
+    /// Crediting needs an enabled account and the back office asked for it: nothing changed.
+    /// (A provider's confirmation for a disabled account moves to credit_failed instead.)
+    account_unavailable,
+};
+
+struct TransitionResult {
+    TransitionOutcome outcome = TransitionOutcome::applied;
+    TransactionRecord transaction;  // As it stands after the command.
+    HistoryId history_id = 0;       // The balance change's history record, if any.
+};
+
+/// The longest provider event id remembered (with the transaction id and the provider code it
+/// stays inside LMDB's 511-byte key).
+inline constexpr std::size_t provider_event_id_bytes_max = 255;
+
+/// What a provider's verified webhook says happened to a payment.
+enum class ProviderEventKind : std::uint8_t { succeeded, failed, cancelled, refunded, chargeback };
+
+struct ProviderEventCommand {
+    std::string provider;  // The provider config's code.
+    std::string event_id;  // Single use per (provider, transaction).
+    TransactionId transaction_id = 0;
+    ProviderEventKind kind = ProviderEventKind::succeeded;
+    std::string amount_text;          // Exact decimal text in major units, or empty.
+    std::int64_t amount_minor = -1;   // Minor units, or -1.
+    std::string currency;             // Empty: not given.
+    std::string provider_payment_id;  // Empty: not given.
+    std::string reason;
+    std::int64_t now = 0;
+};
+
+enum class EventOutcome : std::uint8_t {
+    applied,
+    replayed,        // This event id was seen before: nothing changed.
+    not_applicable,  // Not a legal transition from the current status: nothing changed.
+    /// The amount or currency differs from the transaction. Before crediting the transaction
+    /// moves to manual_review (applied); after it (a partial refund or dispute) nothing changes.
+    amount_mismatch,
+    not_found,  // No such transaction, or it belongs to another provider.
+};
+
+struct ProviderEventResult {
+    EventOutcome outcome = EventOutcome::applied;
+    bool applied = false;  // True when the transaction changed.
+    TransactionRecord transaction;
+};
+
 class ShardLedger {
 public:
     /// Opens (creating) `data_dir/shard-<shard>`.
@@ -96,6 +157,11 @@ public:
     Status begin_batch();
 
     bool batch_open() const { return batch_.active(); }
+
+    /// The id of the last committed outbox record (0: none yet).
+    std::uint64_t last_outbox_id() const {
+        return outbox_sequence_ == 0 ? 0 : outbox_sequence_ * shard_count_ + shard_;
+    }
 
     /// Commits the batch (one fsync). On failure nothing of the batch remains, in LMDB or in
     /// memory, and the map is grown if it was full.
@@ -122,6 +188,28 @@ public:
     /// A customer's transactions, newest first.
     Result<std::vector<TransactionRecord>> transactions(CustomerId customer,
                                                         const TransactionFilter& filter);
+    /// Every customer's transactions on this shard, newest first (the back office's view). A
+    /// status filter walks the status index, so a queue such as manual_review is found
+    /// without scanning the rest.
+    Result<std::vector<TransactionRecord>> all_transactions(const TransactionFilter& filter);
+
+    /// Moves a transaction along the lifecycle inside the open batch: the status, its balance
+    /// effect with one history record, the status index and one outbox event, all or nothing.
+    Result<TransitionResult> transition(const TransitionCommand& command);
+
+    /// Applies a provider's webhook event exactly once: the event id is remembered durably in
+    /// the same batch, so a replay (or 50 distinct events racing) moves money once.
+    Result<ProviderEventResult> apply_provider_event(const ProviderEventCommand& command);
+
+    /// The status changes of a transaction (its outbox events), oldest first: who and why.
+    Result<std::vector<OutboxRecord>> status_changes(TransactionId id);
+
+    /// Appends a notification (a 2FA code) to the outbox inside the open batch; sets its id.
+    Status append_outbox(OutboxRecord& record);
+
+    /// Outbox records with id > `after`, oldest first, at most `limit`. Safe from any thread
+    /// (its own read transaction; never the batch): the notifier reads while the shard writes.
+    Result<std::vector<OutboxRecord>> outbox_after(std::uint64_t after, std::size_t limit);
 
     // Reads: inside the open batch if there is one (so a batch sees its own writes), else in a
     // read transaction of their own.
@@ -144,6 +232,15 @@ private:
 
     Status open_databases();
     Status load_sequences();
+    Status rebuild_status_index();
+    Status put_transaction_record(const TransactionRecord& transaction, unsigned flags);
+    Status append_status_change(const TransactionRecord& transaction, TxStatus previous,
+                                std::string_view actor, std::string_view comment, std::int64_t now);
+    Result<HistoryId> move_balance(AccountRecord& account, HistoryType type,
+                                   std::int64_t balance_delta, std::int64_t held_delta,
+                                   const TransactionRecord& transaction, std::string_view actor,
+                                   std::string_view comment, std::int64_t now);
+    std::uint64_t next_outbox_id();
     Status load_idempotency_index();
     static std::string idempotency_index_key(CustomerId customer, std::string_view key);
     Result<const Txn*> read_txn(std::optional<Txn>& own);
@@ -160,12 +257,20 @@ private:
     MDB_dbi history_ = 0;
     MDB_dbi account_history_ = 0;
     MDB_dbi external_ids_ = 0;  // (login, external id) -> history id: changebalance retries.
+    MDB_dbi status_index_ = 0;  // (status byte, transaction id) -> nothing.
+    MDB_dbi outbox_ = 0;        // outbox id -> OutboxRecord.
+    MDB_dbi status_log_ = 0;    // (transaction id, sequence) -> outbox id.
+    // (transaction id, provider, '\0', event id) -> applied byte. Keyed by transaction first so
+    // the random event ids of a new transaction land together at the B-tree's right edge.
+    MDB_dbi provider_events_ = 0;
 
     Txn batch_;
     std::uint64_t history_sequence_ = 0;  // Last used, committed.
     std::uint64_t batch_history_sequence_ = 0;
     std::uint64_t transaction_sequence_ = 0;
     std::uint64_t batch_transaction_sequence_ = 0;
+    std::uint64_t outbox_sequence_ = 0;
+    std::uint64_t batch_outbox_sequence_ = 0;
     // (customer, idempotency key) -> transaction id, for every stored transaction with a key:
     // an in-memory index, so random client keys never touch a durable B-tree (ledger/README.md).
     // The open batch's entries are kept apart until it commits.

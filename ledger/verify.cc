@@ -107,11 +107,15 @@ private:
     bool ok_ = true;
 };
 
-// Empty when `bytes` holds a record decode() accepts; else why not.
-std::string version_problem(ShapeReader& in, std::string_view bytes, std::uint8_t known) {
+// Empty when `bytes` holds a record version decode() accepts (1 to `known`); else why not.
+std::string version_problem(ShapeReader& in, std::string_view bytes, std::uint8_t known,
+                            std::uint8_t* version_out = nullptr) {
     if (bytes.empty()) return "empty record";
     std::uint8_t version = in.u8();
-    if (version != known) return cat("record version ", version, " (verify knows ", known, ")");
+    if (version < 1 || version > known) {
+        return cat("record version ", version, " (verify knows 1 to ", known, ")");
+    }
+    if (version_out != nullptr) *version_out = version;
     return {};
 }
 
@@ -148,7 +152,10 @@ std::string customer_shape(std::string_view bytes) {
 
 std::string account_shape(std::string_view bytes) {
     ShapeReader in(bytes);
-    if (std::string v = version_problem(in, bytes, AccountRecord::version); !v.empty()) return v;
+    std::uint8_t version = 0;
+    if (std::string v = version_problem(in, bytes, AccountRecord::version, &version); !v.empty()) {
+        return v;
+    }
     in.u64();
     in.u64();
     in.string();
@@ -159,12 +166,15 @@ std::string account_shape(std::string_view bytes) {
     in.u64();
     in.i64();
     in.i64();
+    if (version >= 2) in.i64();  // negative_since
     return in.complete() ? std::string() : malformed(bytes);
 }
 
 std::string transaction_shape(std::string_view bytes) {
     ShapeReader in(bytes);
-    if (std::string v = version_problem(in, bytes, TransactionRecord::version); !v.empty()) {
+    std::uint8_t version = 0;
+    if (std::string v = version_problem(in, bytes, TransactionRecord::version, &version);
+        !v.empty()) {
         return v;
     }
     in.u64();
@@ -186,6 +196,7 @@ std::string transaction_shape(std::string_view bytes) {
         in.string();  // conversion_rate .. instructions_json
     in.i64();
     in.i64();
+    if (version >= 2) in.u32();  // status_sequence
     return in.complete() ? std::string() : malformed(bytes);
 }
 
@@ -369,6 +380,7 @@ struct ShardView {
     std::optional<MDB_dbi> history;
     std::optional<MDB_dbi> account_history;
     std::optional<MDB_dbi> external_ids;
+    std::optional<MDB_dbi> status_index;
     std::set<CustomerId> customer_ids;
     std::map<Login, AccountState> account_states;
 };
@@ -453,6 +465,7 @@ public:
         check_transactions(shard);
         check_customer_transactions(shard);
         check_external_ids(shard);
+        check_status_index(shard);
         check_account_totals(shard);
     }
 
@@ -647,6 +660,13 @@ public:
                          problem(cat(where, ": missing from customer_transactions (customer ",
                                      t.customer_id, ")"));
                      }
+                     std::string status_key(1, static_cast<char>(t.status));
+                     status_key += key_u64(id);
+                     if (get(where, txn, shard.status_index, status_key, ignored) ==
+                         Lookup::absent) {
+                         problem(cat(where, ": missing from status_index under ",
+                                     tx_status_name(t.status)));
+                     }
                      auto account = shard.account_states.find(t.login);
                      if (account == shard.account_states.end()) {
                          problem(cat(where, ": account ", t.login, " not found"));
@@ -685,6 +705,28 @@ public:
                      if (record.customer_id != customer) {
                          problem(cat(where, ": transaction ", id, " is of customer ",
                                      record.customer_id));
+                     }
+                 });
+    }
+
+    // (status, transaction id): the back office's queues. Each entry names a transaction in
+    // that status (the transactions pass checks the other direction).
+    void check_status_index(ShardView& shard) {
+        MDB_txn* txn = shard.snapshot.txn.get();
+        for_each(shard.name, txn, shard.status_index, "status_index",
+                 [&](std::string_view key, std::string_view) {
+                     if (!key_size_ok(shard.name, "status_index", key, 9)) return;
+                     auto status = static_cast<std::uint8_t>(key[0]);
+                     TransactionId id = read_key_u64(key, 1);
+                     std::string where = cat(shard.name, ": status_index (", status, ", ", id, ")");
+                     std::string_view bytes;
+                     Lookup found = get(where, txn, shard.transactions, key_u64(id), bytes);
+                     if (found == Lookup::absent) problem(cat(where, ": transaction missing"));
+                     if (found != Lookup::found || !transaction_shape(bytes).empty()) return;
+                     TransactionRecord record = TransactionRecord::decode(bytes);
+                     if (static_cast<std::uint8_t>(record.status) != status) {
+                         problem(cat(where, ": transaction ", id, " is ",
+                                     tx_status_name(record.status)));
                      }
                  });
     }
@@ -861,6 +903,7 @@ Result<VerifyReport> verify_data_dir(const std::string& data_dir, std::string* e
         shard.history = verifier.open_dbi(shard.name, txn, "history");
         shard.account_history = verifier.open_dbi(shard.name, txn, "account_history");
         shard.external_ids = verifier.open_dbi(shard.name, txn, "external_ids");
+        shard.status_index = verifier.open_dbi(shard.name, txn, "status_index");
     }
     if (int rc = begin_read(global); rc != 0) {
         if (error != nullptr) *error = data_dir + "/global: " + mdb_strerror(rc);

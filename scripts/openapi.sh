@@ -121,14 +121,18 @@ check() {
         fail "cashierd did not start"
     fi
 
-    # The server runs the embedded conf/demo.json: its demo world, its manager token, and
-    # customer 1 (who owns login 2000001, the examples' account).
-    local manager customer
+    # The server runs the embedded conf/demo.json: its demo world, its manager token,
+    # customer 1 (who owns login 2000001, the examples' account), and the sandbox provider's
+    # webhook secret (the webhook example is signed with it).
+    local manager customer sandbox_secret
     manager=$(node -e 'process.stdout.write(require("./conf/demo.json").manager_tokens[0])')
+    sandbox_secret=$(node -e 'process.stdout.write(require("./conf/demo.json").providers
+        .find((p) => p.code === "sandbox").webhook_secret)')
     customer=$("$binary" token --customer 1) || fail "cashierd token failed"
     local rc=0
     node "$tools/check_responses.mjs" --spec docs/openapi.json --manager-token "$manager" \
-        --customer-token "$customer" "http://127.0.0.1:$port" || rc=$?
+        --customer-token "$customer" --webhook-secret "sandbox=$sandbox_secret" \
+        "http://127.0.0.1:$port" || rc=$?
 
     kill -TERM "$server_pid"
     local server_rc=0

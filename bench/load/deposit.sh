@@ -9,6 +9,11 @@
 # /metrics), and the ratio deposits/s / raw records/s (the mean of the ceilings measured just
 # before and just after the leg); then checks that the server stores at least as many
 # transactions as wrk counted 200s. Any non-2xx answer or socket error fails the run.
+# WEBHOOKS=1 (default) follows each deposit leg with a webhook leg of WEBHOOK_DURATION seconds
+# (default DURATION/2): every transaction still pending is given a success event, signed just
+# before the leg (bench/load/webhook.lua sends each once), so each 200 is one durable credit;
+# it prints credits/s and p99 beside the leg's deposits/s, and at the end checks that the
+# server holds at least as many credited transactions as the webhook legs counted 200s.
 #
 #   bench/load/deposit.sh         LEGS=3 DURATION=10 CONNECTIONS=64 CUSTOMERS=64 SHARDS_LIST="1 2"
 #
@@ -27,6 +32,8 @@ DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 CUSTOMERS=${CUSTOMERS:-64}
 SHARDS_LIST=${SHARDS_LIST:-"1 2"}
+WEBHOOKS=${WEBHOOKS:-1}
+WEBHOOK_DURATION=${WEBHOOK_DURATION:-$(((DURATION + 1) / 2))}
 PIN=${PIN:-1}
 PERF=${PERF:-0}
 PORT=${PORT:-38483}
@@ -126,6 +133,72 @@ for b in json.load(sys.stdin)["benchmarks"]:
         "$SCRATCH/ceiling.tsv"
 }
 
+MANAGER="bench-manager-token-0123456789abcdef"
+SANDBOX_SECRET="bench-sandbox-webhook-secret-0123456789"
+
+# Writes "<signature>\t<body>" for every pending transaction to $1, signed now; prints the count.
+sign_pending() { # FILE
+    python3 - "$PORT" "$MANAGER" "$SANDBOX_SECRET" "$1" <<'PY'
+import hashlib, hmac, http.client, json, sys, time
+port, manager, secret, path = int(sys.argv[1]), sys.argv[2], sys.argv[3].encode(), sys.argv[4]
+connection = http.client.HTTPConnection("127.0.0.1", port)
+pending, cursor = [], None
+while True:
+    query = "/admin/transactions?status=pending_payment&limit=200" + (f"&cursor={cursor}" if cursor else "")
+    connection.request("GET", query, headers={"Authorization": "Bearer " + manager})
+    response = connection.getresponse()
+    page = json.loads(response.read())
+    if response.status != 200:
+        sys.exit(f"GET {query}: {response.status} {page}")
+    pending += page["transactions"]
+    cursor = page["next_cursor"]
+    if cursor is None:
+        break
+now = str(int(time.time()))
+with open(path, "w") as out:
+    for t in pending:
+        body = json.dumps({"id": f"evt_bench_{t['id']}", "transaction_id": t["id"],
+                           "provider_payment_id": t["provider_payment_id"], "status": "succeeded",
+                           "amount": t["amount"], "currency": t["currency"]},
+                          separators=(",", ":"))
+        mac = hmac.new(secret, (now + "." + body).encode(), hashlib.sha256).hexdigest()
+        out.write(f"t={now},v1={mac}\t{body}\n")
+print(len(pending))
+PY
+}
+
+credited_total() {
+    python3 - "$PORT" "$MANAGER" <<'PY'
+import http.client, json, sys
+connection = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+total, cursor = 0, None
+while True:
+    query = "/admin/transactions?status=credited&limit=200" + (f"&cursor={cursor}" if cursor else "")
+    connection.request("GET", query, headers={"Authorization": "Bearer " + sys.argv[2]})
+    page = json.loads(connection.getresponse().read())
+    total += len(page["transactions"])
+    cursor = page["next_cursor"]
+    if cursor is None:
+        break
+print(total)
+PY
+}
+
+webhooks_acknowledged=0
+webhook_leg() { # SHARDS LEG
+    local file="$SCRATCH/webhooks-$1-$2.txt" count out rps p50 p99 max sock bad responses exhausted
+    count=$(sign_pending "$file")
+    out=$(WEBHOOK_REQUESTS=$file $wrk_pin wrk -t1 -c"$CONNECTIONS" -d"${WEBHOOK_DURATION}s" \
+        --latency -s "$HERE/webhook.lua" "http://127.0.0.1:$PORT/cashier/webhook/sandbox")
+    read -r _ rps p50 p99 max sock bad responses exhausted <<<"$(grep '^RESULT' <<<"$out")"
+    [[ $bad == 0 && $sock == 0 ]] || fail "shards=$1 webhook leg $2: $bad non-2xx, $sock socket errors"
+    ((exhausted == 0)) || fail "shards=$1 webhook leg $2: $count pending transactions ran out (raise DURATION or lower WEBHOOK_DURATION)"
+    webhooks_acknowledged=$((webhooks_acknowledged + responses))
+    printf '%s\t%s\t%.0f\t%s\t%s\t%s\n' "$1" "$2" "$rps" "$p50" "$p99" "$count" >>"$SCRATCH/webhooks.tsv"
+    printf '  leg %s %8.0f credits/s   p50 %6d us  p99 %6d us  (%d pending transactions signed)\n' \
+        "$2" "$rps" "$p50" "$p99" "$count"
+}
+
 wrk_pin=""
 echo "POST /cashier/deposit durable, wrk -t1 -c$CONNECTIONS, $LEGS x ${DURATION}s legs per shard count" \
     "($SHARDS_LIST), $CUSTOMERS customers, pinned(1 shard)=$PIN"
@@ -199,6 +272,9 @@ print(f"{shards}\t{leg}\t{rps:.0f}\t{p50}\t{p99}\t{mx}\t{cpu_us:.1f}\t{(j1 - j0)
       f"\t{(s1 - s0) / batches * 1e6:.0f}\t{(b1 - b0) / duration:.0f}\t{int(f1 - f0)}")
 PY
         tail -1 "$SCRATCH/legs.tsv" | awk -F'\t' '{printf "  leg %s %8d deposits/s  p50 %6d us  p99 %6d us  max %6d us  server CPU %6.1f us/deposit  batch %5.1f  commit %5d us  %5d commits/s  failures %s\n", $2, $3, $4, $5, $6, $7, $8, $9, $10, $11}'
+        if [[ $WEBHOOKS == 1 ]]; then
+            webhook_leg "$shards" "$leg"
+        fi
         commit_ceiling "$shards" "$leg"
         if [[ -n $perf_pid ]]; then
             perf report -i "$SCRATCH/perf-$shards.data" --no-children --percent-limit 1.5 \
@@ -235,11 +311,19 @@ PY
     echo "  stored transactions: $stored, 200s counted by wrk: $acknowledged"
     ((stored >= acknowledged)) || fail "shards=$shards: the server stores $stored transactions, wrk saw $acknowledged 200s"
     printf '%s\t%s\t%s\n' "$shards" "$stored" "$acknowledged" >>"$SCRATCH/rows.tsv"
+    if [[ $WEBHOOKS == 1 ]]; then
+        credited=$(credited_total)
+        echo "  credited transactions: $credited, webhook 200s counted by wrk: $webhooks_acknowledged"
+        ((credited >= webhooks_acknowledged)) || fail "shards=$shards: $credited credited, wrk saw $webhooks_acknowledged webhook 200s"
+        webhooks_acknowledged=0
+    fi
     stop_server
     rm -rf "$data"
 done
 
-python3 - "$SCRATCH/legs.tsv" "$SCRATCH/ceiling.tsv" "$SCRATCH/rows.tsv" "$CONNECTIONS" <<'PY'
+touch "$SCRATCH/webhooks.tsv"
+python3 - "$SCRATCH/legs.tsv" "$SCRATCH/ceiling.tsv" "$SCRATCH/rows.tsv" "$CONNECTIONS" \
+    "$SCRATCH/webhooks.tsv" <<'PY'
 import statistics, sys
 med = statistics.median
 legs = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
@@ -267,4 +351,18 @@ for shards in dict.fromkeys(l[0] for l in legs):
 print()
 print("ratios: median over legs of deposits/s ÷ the mean of the raw ceilings measured just before")
 print(f"and after that leg. Targets (c{sys.argv[4]}): deposits/s ≥ 0.50 × raw group commit, p99 < 5,000 µs")
+hooks = [l.rstrip("\n").split("\t") for l in open(sys.argv[5])]
+if hooks:
+    print()
+    print("| shards | credits/s (median) | p50 µs | p99 µs | deposits/s (same legs) | credits ÷ deposits |")
+    print("|---|---|---|---|---|---|")
+    for shards in dict.fromkeys(h[0] for h in hooks):
+        mine = [h for h in hooks if h[0] == shards]
+        deposits = {l[1]: float(l[2]) for l in legs if l[0] == shards}
+        ratio = med([float(h[2]) / deposits[h[1]] for h in mine])
+        print(f"| {shards} | {med([float(h[2]) for h in mine]):,.0f} | {med([float(h[3]) for h in mine]):,.0f} "
+              f"| {med([float(h[4]) for h in mine]):,.0f} | {med(deposits.values()):,.0f} | {ratio:.2f} |")
+    print()
+    print("credits ÷ deposits: median over legs of the webhook leg's credits/s ÷ the deposit leg just before it.")
+    print("Target: credits/s ≥ deposits/s (ratio ≥ 1.00).")
 PY

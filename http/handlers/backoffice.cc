@@ -44,6 +44,13 @@ void write_account(JsonWriter& json, const AccountRecord& account) {
     write_amount(json, "bonus", account.bonus, account.currency);
     write_amount(json, "available", account.available(), account.currency);
     json.field("negative", account.balance < 0);
+    // The flag a refund or chargeback raises when it takes the balance below zero.
+    json.key("negative_since");
+    if (account.negative_since != 0) {
+        json.int64(account.negative_since);
+    } else {
+        json.null();
+    }
     json.end_object();
 }
 
@@ -287,24 +294,10 @@ HandlerResult get_account_common(Exchange& exchange, bool with_history) {
     job->login = *login;
     job->with_history = with_history;
     if (with_history) {
-        const Request& request = exchange.request();
-        if (request.has_query_param("limit")) {
-            std::optional<std::uint64_t> limit = parse_id(request.query_param("limit"));
-            if (!limit || *limit > 200) {
-                exchange.respond_error(Status(StatusCode::invalid_data, "limit_1_to_200", "limit"));
-                return HandlerResult::done;
-            }
-            job->limit = *limit;
-        }
-        if (request.has_query_param("cursor")) {
-            std::optional<std::uint64_t> cursor = parse_id(request.query_param("cursor"));
-            if (!cursor) {
-                exchange.respond_error(
-                        Status(StatusCode::invalid_data, "cursor_invalid", "cursor"));
-                return HandlerResult::done;
-            }
-            job->before = *cursor;
-        }
+        Page page;
+        if (!read_page(exchange, page)) return HandlerResult::done;
+        job->limit = page.limit;
+        job->before = page.before;
     }
     Result<CustomerId> owner = exchange.shard().server().global().owner(*login);
     if (!owner.ok()) {

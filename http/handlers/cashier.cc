@@ -28,8 +28,10 @@ using ledger::TransactionRecord;
 using ledger::TxStatus;
 using ledger::TxType;
 
-bool module_loaded(std::string_view module) {
-    return providers::find_payment_module(module) != nullptr;
+// Loaded and able to create payments: what makes a provider's methods eligible.
+bool module_loaded(std::string_view name) {
+    const providers::PaymentModule* module = providers::find_payment_module(name);
+    return module != nullptr && module->creates_payments();
 }
 
 std::optional<CustomerId> authenticate_customer(Exchange& exchange) {
@@ -65,11 +67,6 @@ bool authorize_login(Exchange& exchange, CustomerId customer, Login login) {
     return true;
 }
 
-void write_minor(JsonWriter& json, std::string_view key, std::int64_t amount,
-                 std::string_view currency) {
-    write_amount(json, key, amount, currency);
-}
-
 // A limit as a JSON number, or null when there is none.
 void write_limit(JsonWriter& json, std::string_view key, std::int64_t amount,
                  std::string_view currency) {
@@ -78,41 +75,6 @@ void write_limit(JsonWriter& json, std::string_view key, std::int64_t amount,
     } else {
         json.key(key).null();
     }
-}
-
-void write_transaction(JsonWriter& json, const TransactionRecord& t) {
-    json.begin_object();
-    json.key("id").uint64(t.id);
-    json.key("customer_id").uint64(t.customer_id);
-    json.key("login").uint64(t.login);
-    json.field("type", static_cast<std::int64_t>(t.type));
-    json.field("provider", t.provider).field("method", t.method);
-    json.field("provider_payment_id", t.provider_payment_id);
-    write_minor(json, "amount", t.amount, t.currency);
-    json.field("currency", t.currency).field("account_currency", t.account_currency);
-    write_minor(json, "converted_amount", t.converted_amount, t.account_currency);
-    json.key("conversion_rate").raw(t.conversion_rate.empty() ? "1.0" : t.conversion_rate);
-    json.field("status", static_cast<std::int64_t>(t.status));
-    json.field("failure_reason", t.failure_reason);
-    json.field("idempotency_key", t.idempotency_key);
-    json.field("comment", t.comment);
-    json.field("metadata_json", t.metadata_json.empty() ? "{}" : t.metadata_json);
-    json.field("created_time", t.created_time).field("updated_time", t.updated_time);
-    json.end_object();
-}
-
-std::optional<TxType> parse_tx_type(std::string_view text) {
-    if (text == "deposit" || text == "0") return TxType::deposit;
-    if (text == "withdrawal" || text == "1") return TxType::withdrawal;
-    return std::nullopt;
-}
-
-std::optional<TxStatus> parse_tx_status(std::string_view text) {
-    for (std::uint8_t i = 0; i <= ledger::tx_status_max; ++i) {
-        auto status = static_cast<TxStatus>(i);
-        if (text == ledger::tx_status_name(status) || text == std::to_string(i)) return status;
-    }
-    return std::nullopt;
 }
 
 // GET /cashier/methods
@@ -283,7 +245,7 @@ public:
         }
         const providers::PaymentModule* module =
                 providers::find_payment_module(provider->second.module);
-        if (module == nullptr) {
+        if (module == nullptr || !module->creates_payments()) {
             status_ = Status(StatusCode::ret_err_noservice, "provider_module_not_loaded");
             return;
         }
@@ -505,36 +467,13 @@ HandlerResult get_transactions(Exchange& exchange) {
         if (!authorize_login(exchange, *customer, *login)) return HandlerResult::done;
         job->filter.login = *login;
     }
-    if (request.has_query_param("type")) {
-        job->filter.type = parse_tx_type(request.query_param("type"));
-        if (!job->filter.type) {
-            exchange.respond_error(Status(StatusCode::invalid_data, "type_unknown", "type"));
-            return HandlerResult::done;
-        }
+    if (!read_transaction_filters(exchange, job->filter.type, job->filter.status)) {
+        return HandlerResult::done;
     }
-    if (request.has_query_param("status")) {
-        job->filter.status = parse_tx_status(request.query_param("status"));
-        if (!job->filter.status) {
-            exchange.respond_error(Status(StatusCode::invalid_data, "status_unknown", "status"));
-            return HandlerResult::done;
-        }
-    }
-    if (request.has_query_param("limit")) {
-        std::optional<std::uint64_t> limit = parse_id(request.query_param("limit"));
-        if (!limit || *limit > 200) {
-            exchange.respond_error(Status(StatusCode::invalid_data, "limit_1_to_200", "limit"));
-            return HandlerResult::done;
-        }
-        job->filter.limit = *limit;
-    }
-    if (request.has_query_param("cursor")) {
-        std::optional<std::uint64_t> cursor = parse_id(request.query_param("cursor"));
-        if (!cursor) {
-            exchange.respond_error(Status(StatusCode::invalid_data, "cursor_invalid", "cursor"));
-            return HandlerResult::done;
-        }
-        job->filter.before = *cursor;
-    }
+    Page page;
+    if (!read_page(exchange, page)) return HandlerResult::done;
+    job->filter.limit = page.limit;
+    job->filter.before = page.before;
     return submit_job(exchange, *customer, std::move(job));
 }
 

@@ -104,4 +104,80 @@ std::string manager_actor(std::size_t index) {
     return "manager#" + std::to_string(index);
 }
 
+void write_transaction(JsonWriter& json, const ledger::TransactionRecord& t) {
+    json.begin_object();
+    json.key("id").uint64(t.id);
+    json.key("customer_id").uint64(t.customer_id);
+    json.key("login").uint64(t.login);
+    json.field("type", static_cast<std::int64_t>(t.type));
+    json.field("provider", t.provider).field("method", t.method);
+    json.field("provider_payment_id", t.provider_payment_id);
+    write_amount(json, "amount", t.amount, t.currency);
+    json.field("currency", t.currency).field("account_currency", t.account_currency);
+    write_amount(json, "converted_amount", t.converted_amount, t.account_currency);
+    json.key("conversion_rate").raw(t.conversion_rate.empty() ? "1.0" : t.conversion_rate);
+    json.field("status", static_cast<std::int64_t>(t.status));
+    json.field("failure_reason", t.failure_reason);
+    json.field("idempotency_key", t.idempotency_key);
+    json.field("comment", t.comment);
+    json.field("metadata_json", t.metadata_json.empty() ? "{}" : t.metadata_json);
+    json.field("created_time", t.created_time).field("updated_time", t.updated_time);
+    json.end_object();
+}
+
+std::optional<ledger::TxType> parse_tx_type(std::string_view text) {
+    if (text == "deposit" || text == "0") return ledger::TxType::deposit;
+    if (text == "withdrawal" || text == "1") return ledger::TxType::withdrawal;
+    return std::nullopt;
+}
+
+std::optional<ledger::TxStatus> parse_tx_status(std::string_view text) {
+    for (std::uint8_t i = 0; i <= ledger::tx_status_max; ++i) {
+        auto status = static_cast<ledger::TxStatus>(i);
+        if (text == ledger::tx_status_name(status) || text == std::to_string(i)) return status;
+    }
+    return std::nullopt;
+}
+
+bool read_page(Exchange& exchange, Page& page) {
+    const Request& request = exchange.request();
+    if (request.has_query_param("limit")) {
+        std::optional<std::uint64_t> limit = parse_id(request.query_param("limit"));
+        if (!limit || *limit > 200) {
+            exchange.respond_error(Status(StatusCode::invalid_data, "limit_1_to_200", "limit"));
+            return false;
+        }
+        page.limit = *limit;
+    }
+    if (request.has_query_param("cursor")) {
+        std::optional<std::uint64_t> cursor = parse_id(request.query_param("cursor"));
+        if (!cursor) {
+            exchange.respond_error(Status(StatusCode::invalid_data, "cursor_invalid", "cursor"));
+            return false;
+        }
+        page.before = *cursor;
+    }
+    return true;
+}
+
+bool read_transaction_filters(Exchange& exchange, std::optional<ledger::TxType>& type,
+                              std::optional<ledger::TxStatus>& status) {
+    const Request& request = exchange.request();
+    if (request.has_query_param("type")) {
+        type = parse_tx_type(request.query_param("type"));
+        if (!type) {
+            exchange.respond_error(Status(StatusCode::invalid_data, "type_unknown", "type"));
+            return false;
+        }
+    }
+    if (request.has_query_param("status")) {
+        status = parse_tx_status(request.query_param("status"));
+        if (!status) {
+            exchange.respond_error(Status(StatusCode::invalid_data, "status_unknown", "status"));
+            return false;
+        }
+    }
+    return true;
+}
+
 }  // namespace cashierd::http

@@ -12,6 +12,7 @@
 #include "http/json_writer.h"
 #include "http/server.h"
 #include "ledger/money.h"
+#include "ledger/records.h"
 
 namespace cashierd::http {
 
@@ -34,6 +35,31 @@ bool valid_string_id(std::string_view id);
 /// Writes `amount` (minor units) of `currency` as a JSON number ("250.00").
 void write_amount(JsonWriter& json, std::string_view key, std::int64_t amount,
                   std::string_view currency);
+
+/// Writes a transaction as the Cashier API shows it (seed 003's fields).
+void write_transaction(JsonWriter& json, const ledger::TransactionRecord& t);
+
+/// `type=deposit|withdrawal|0|1`.
+std::optional<ledger::TxType> parse_tx_type(std::string_view text);
+
+/// `status=credited|3` (any status name or number of seed 003).
+std::optional<ledger::TxStatus> parse_tx_status(std::string_view text);
+
+/// A page of a newest-first listing: ?limit= (1..200, default 50) and ?cursor= (an id from a
+/// previous page's next_cursor).
+struct Page {
+    std::size_t limit = 50;
+    std::uint64_t before = 0;  // 0: from the newest.
+};
+
+/// Reads ?limit= and ?cursor=; answers 400 INVALID_DATA naming the parameter and returns
+/// false when one is malformed.
+bool read_page(Exchange& exchange, Page& page);
+
+/// Reads the ?type= and ?status= filters; answers 400 INVALID_DATA and returns false when one
+/// is unknown.
+bool read_transaction_filters(Exchange& exchange, std::optional<ledger::TxType>& type,
+                              std::optional<ledger::TxStatus>& status);
 
 /// An actor name for history records: "manager#<index>" (never the token itself).
 std::string manager_actor(std::size_t index);

@@ -1,12 +1,19 @@
 // The sandbox provider's hosted payment page: GET /sandbox/pay/{transaction id}, where a
-// sandbox deposit's REDIRECT leads. Plain HTML showing the payment; its Pay / Fail / Cancel
-// buttons and the signed webhooks they deliver come with the webhook lifecycle.
-// Thread: handler on the accepting shard; the job on the shard that owns the transaction
+// sandbox deposit's REDIRECT leads. Plain HTML showing the payment and Pay / Fail / Cancel
+// buttons. A button (POST /sandbox/pay/{id}/{pay|fail|cancel}) plays the sandbox provider: it
+// writes the provider's webhook body, signs it with the provider config's webhook_secret and
+// delivers it in-process through the same module verification and ledger event as
+// POST /cashier/webhook/{provider}; then it sends the browser back to the page (or to the
+// deposit's success or failure URL).
+// Thread: handlers on the accepting shard; the jobs on the shard that owns the transaction
 // (a transaction id, like a customer id, tells its shard by id mod N).
 #include <memory>
 
 #include "http/handlers/handler_support.h"
+#include "http/handlers/webhook.h"
 #include "http/ledger_gateway.h"
+#include "providers/webhook_signature.h"
+#include "reactor/base/log.h"
 
 namespace cashierd::http {
 namespace {
@@ -35,6 +42,10 @@ void append_html_escaped(std::string& out, std::string_view text) {
     }
 }
 
+bool is_sandbox_payment(const ledger::TransactionRecord& t) {
+    return t.provider_payment_id == "sbx_" + std::to_string(t.id);
+}
+
 class SandboxPageJob final : public LedgerJob {
 public:
     ledger::TransactionId id = 0;
@@ -42,8 +53,7 @@ public:
     void apply(LedgerContext& context) override {
         Result<ledger::TransactionRecord> transaction = context.ledger.transaction(id);
         // Only sandbox payments have a page here.
-        found_ =
-                transaction.ok() && transaction->provider_payment_id == "sbx_" + std::to_string(id);
+        found_ = transaction.ok() && is_sandbox_payment(transaction.value());
         if (found_) transaction_ = transaction.value();
     }
 
@@ -63,15 +73,29 @@ public:
                 "<title>Sandbox payment</title></head><body><h1>Sandbox payment</h1><dl>"
                 "<dt>Payment</dt><dd id=\"payment\">");
         append_html_escaped(body, t.provider_payment_id);
-        body.append("</dd><dt>Amount</dt><dd id=\" amount\">");
+        body.append("</dd><dt>Amount</dt><dd id=\"amount\">");
         body.append(amount, length);
         body.push_back(' ');
         append_html_escaped(body, t.currency);
-        body.append("</dd><dt>Account</dt><dd id=\" login\">");
+        body.append("</dd><dt>Account</dt><dd id=\"login\">");
         body.append(std::to_string(t.login));
-        body.append("</dd><dt>Status</dt><dd id=\" status\">");
+        body.append("</dd><dt>Status</dt><dd id=\"status\">");
         append_html_escaped(body, ledger::tx_status_name(t.status));
-        body.append("</dd></dl></body></html>");
+        body.append("</dd></dl>");
+        if (t.status == ledger::TxStatus::pending_payment) {
+            for (std::string_view action : {"pay", "fail", "cancel"}) {
+                body.append("<form method=\"post\" action=\"/sandbox/pay/");
+                body.append(std::to_string(t.id));
+                body.push_back('/');
+                body.append(action);
+                body.append("\"><button type=\"submit\" id=\"");
+                body.append(action);
+                body.append("\">");
+                body.append(action == "pay" ? "Pay" : action == "fail" ? "Fail" : "Cancel");
+                body.append("</button></form>");
+            }
+        }
+        body.append("</body></html>");
         exchange.respond(200, "text/html; charset=utf-8", body);
     }
 
@@ -79,6 +103,100 @@ private:
     bool found_ = false;
     ledger::TransactionRecord transaction_;
 };
+
+// POST /sandbox/pay/{id}/{pay|fail|cancel}
+
+class SandboxActionJob final : public LedgerJob {
+public:
+    ledger::TransactionId id = 0;
+    std::string_view status;  // The sandbox webhook's status: succeeded | failed | cancelled.
+
+    void apply(LedgerContext& context) override {
+        Result<ledger::TransactionRecord> found = context.ledger.transaction(id);
+        if (!found.ok() || !is_sandbox_payment(found.value())) {
+            status_ = Status(StatusCode::not_found, "payment_not_found");
+            return;
+        }
+        const ledger::TransactionRecord& t = found.value();
+        auto provider = context.catalog.providers.find(t.provider);
+        const providers::PaymentModule* module =
+                provider == context.catalog.providers.end()
+                        ? nullptr
+                        : providers::find_payment_module(provider->second.module);
+        if (module == nullptr) {
+            status_ = Status(StatusCode::ret_err_noservice, "provider_module_not_loaded");
+            return;
+        }
+        // The provider's side: its webhook body for this payment, signed now.
+        std::string body;
+        JsonWriter json(body);
+        json.begin_object();
+        json.field("id", "evt_sbx_" + std::to_string(t.id) + "_" + std::string(status));
+        json.key("transaction_id").uint64(t.id);
+        json.field("provider_payment_id", t.provider_payment_id);
+        json.field("status", status);
+        write_amount(json, "amount", t.amount, t.currency);
+        json.field("currency", t.currency);
+        json.end_object();
+        std::string signature =
+                providers::sign_webhook(provider->second.webhook_secret, context.now, body);
+        // cashierd's side: exactly what POST /cashier/webhook/{provider} does with it.
+        providers::WebhookHeader header{"X-Cashier-Signature", signature};
+        providers::WebhookInput input;
+        input.headers = std::span(&header, 1);
+        input.body = body;
+        input.secret = provider->second.webhook_secret;
+        input.now = context.now;
+        providers::WebhookEvent event;
+        status_ = module->verify_webhook(input, event);
+        if (!status_.ok()) return;
+        ledger::ProviderEventCommand command = provider_event_command(t.provider, std::move(event));
+        command.now = context.now;
+        Result<ledger::ProviderEventResult> result = context.ledger.apply_provider_event(command);
+        if (!result.ok()) {
+            status_ = result.status();
+            return;
+        }
+        result_ = std::move(result.value());
+    }
+
+    void respond(Exchange& exchange) override {
+        if (!status_.ok()) {
+            exchange.respond_error(status_);
+            return;
+        }
+        const ledger::TransactionRecord& t = result_.transaction;
+        std::string location = "/sandbox/pay/" + std::to_string(t.id);
+        if (result_.applied && t.status == ledger::TxStatus::credited && !t.success_url.empty()) {
+            location = t.success_url;
+        } else if (result_.applied && t.status != ledger::TxStatus::credited &&
+                   !t.failure_url.empty()) {
+            location = t.failure_url;
+        }
+        exchange.respond(303, "text/plain; charset=utf-8", "See Other\n", {{"Location", location}});
+    }
+
+private:
+    Status status_;
+    ledger::ProviderEventResult result_;
+};
+
+HandlerResult sandbox_action(Exchange& exchange) {
+    std::optional<std::uint64_t> id = parse_id(exchange.params()[0]);
+    std::string_view action = exchange.params()[1];
+    std::string_view status = action == "pay"      ? "succeeded"
+                              : action == "fail"   ? "failed"
+                              : action == "cancel" ? "cancelled"
+                                                   : "";
+    if (!id || status.empty()) {
+        exchange.respond_error(Status(StatusCode::not_found, "payment_not_found"));
+        return HandlerResult::done;
+    }
+    auto job = std::make_unique<SandboxActionJob>();
+    job->id = *id;
+    job->status = status;
+    return submit_job(exchange, *id, std::move(job));
+}
 
 HandlerResult sandbox_page(Exchange& exchange) {
     std::optional<std::uint64_t> id = parse_id(exchange.params()[0]);
@@ -96,6 +214,7 @@ HandlerResult sandbox_page(Exchange& exchange) {
 
 void add_sandbox_routes(Server& server) {
     server.add_route(Method::get, "/sandbox/pay/{id}", sandbox_page);
+    server.add_route(Method::post, "/sandbox/pay/{id}/{action}", sandbox_action);
 }
 
 }  // namespace cashierd::http

@@ -143,6 +143,7 @@ TEST(ResponseTest, ReasonPhrases) {
             {204, "No Content"},
             {301, "Moved Permanently"},
             {302, "Found"},
+            {303, "See Other"},
             {304, "Not Modified"},
             {400, "Bad Request"},
             {401, "Unauthorized"},

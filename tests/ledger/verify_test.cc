@@ -33,6 +33,10 @@ std::string key_u64_pair(std::uint64_t first, std::uint64_t second) {
     return key;
 }
 
+std::string status_key(TxStatus status, std::uint64_t id) {
+    return std::string(1, static_cast<char>(status)) + key_u64(id);
+}
+
 // Direct writes into one environment, committed when it goes out of scope: the corruption the
 // ledger's own API would never produce.
 class RawEnv {
@@ -444,7 +448,8 @@ TEST_F(VerifyTest, MalformedRecordsAreReportedNotFatal) {
     EXPECT_TRUE(has(report.problems,
                     "shard-0: history " + std::to_string(history_1001_[3]) + ": malformed record"))
             << text;
-    EXPECT_TRUE(has(report.problems, "shard-0: account 1003: record version 7 (verify knows 1)"))
+    EXPECT_TRUE(
+            has(report.problems, "shard-0: account 1003: record version 7 (verify knows 1 to 2)"))
             << text;
     EXPECT_TRUE(has(report.problems, "shard-0: customer 4: malformed record")) << text;
     EXPECT_TRUE(has(report.problems, "shard-0: transaction 8: empty record")) << text;
@@ -453,6 +458,24 @@ TEST_F(VerifyTest, MalformedRecordsAreReportedNotFatal) {
             has(report.problems, "shard-0: account 1001: bonus 3000 != sum of its history 5000"))
             << text;
     EXPECT_EQ(report.history_records, 5u);
+}
+
+TEST_F(VerifyTest, TheStatusIndexMustMatchEachTransactionsStatus) {
+    // Transaction 2 (customer 1, shard 0) is pending_payment: index it as credited instead.
+    {
+        RawEnv env(shard_dir(0));
+        env.del("status_index", status_key(TxStatus::pending_payment, deposit_1001_));
+        env.put("status_index", status_key(TxStatus::credited, deposit_1001_), {});
+    }
+    VerifyReport report = verify();
+    std::string id = std::to_string(deposit_1001_);
+    EXPECT_EQ(report.problem_count, 2u) << format_verify_report(report);
+    EXPECT_TRUE(has(report.problems, "shard-0: transaction " + id +
+                                             ": missing from status_index under pending_payment"))
+            << format_verify_report(report);
+    EXPECT_TRUE(has(report.problems, "shard-0: status_index (3, " + id + "): transaction " + id +
+                                             " is pending_payment"))
+            << format_verify_report(report);
 }
 
 TEST_F(VerifyTest, RecordsOnTheWrongShard) {
@@ -464,6 +487,7 @@ TEST_F(VerifyTest, RecordsOnTheWrongShard) {
         RawEnv env(shard_dir(1));
         env.put("transactions", key_u64(100), bytes);
         env.put("customer_transactions", key_u64_pair(3, 100), {});
+        env.put("status_index", status_key(TxStatus::created, 100), {});
     }
     expect_only(verify(), "shard-1: transaction 100: id is not of shard-1");
 
@@ -494,6 +518,7 @@ TEST_F(VerifyTest, TransactionsInImpossibleStates) {
             t->encode(bytes);
             env.put("transactions", key_u64(t->id), bytes);
             env.put("customer_transactions", key_u64_pair(2, t->id), {});
+            env.put("status_index", status_key(t->status, t->id), {});
         }
     }
     VerifyReport report = verify();

@@ -1,14 +1,34 @@
 // Checks a running cashierd against docs/openapi.json (scripts/openapi.sh check starts one).
-// Every operation not marked `x-cashierd-status: planned` is requested for real, with the
-// examples of the document as parameters and bodies; its answer's status must be documented,
-// its documented headers present and valid, its Content-Type documented, and a JSON body valid
+// Every operation not marked `x-cashierd-status: planned` is requested for real, in document
+// order (paths as listed, writes before reads within a path), with the examples of the document
+// as parameters and bodies (a media type's `example`, else the first of its `examples`). The
+// examples are meant to succeed: the answer must be below 400, and a 3xx only when that exact
+// status is documented (redirects are not followed). Its status must be documented, its
+// documented headers present and valid, its Content-Type documented, and a JSON body valid
 // against the documented schema (ajv, JSON Schema 2020-12). Operations behind a credential are
 // also requested without one, and must answer a documented 401. Then answers any route can
 // give: an unknown path (404), a method the path does not serve (405).
 //
+// Vendor extensions let an example use what an earlier one created, and sign what it sends:
+//   x-cashierd-save: {NAME: /json/pointer, ...}          (on an operation)
+//       After its example succeeded, the values at these pointers of the JSON answer are saved
+//       under NAME (e.g. the id of the transaction a deposit created).
+//   x-cashierd-from: NAME                                (on a parameter)
+//       The value saved under NAME replaces the parameter's example.
+//   x-cashierd-from: {/json/pointer: NAME, ...}          (on a request body's media type)
+//       The values saved replace those at the pointers of the example sent (which must have
+//       them). A NAME not saved yet (its operation failed, or comes later in the document) fails
+//       the operation that needs it.
+//   x-cashierd-signature: {header: HEADER, secret: NAME} (on an operation)
+//       The body is signed at request time as a provider signs a webhook:
+//       HEADER: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>, with the secret
+//       given as --webhook-secret NAME=SECRET. The operation is also requested unsigned and
+//       with a wrong signature, and each must answer a documented 401.
+//
 // usage: node check_responses.mjs [--spec FILE] [--manager-token TOKEN] [--customer-token JWT]
-//        BASE_URL
+//        [--webhook-secret NAME=SECRET ...] BASE_URL
 // Exit status 0 when every check passed; the last line is "N passed, N failed".
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
@@ -23,6 +43,7 @@ function parseArgs(argv) {
         spec: fileURLToPath(new URL('../../docs/openapi.json', import.meta.url)),
         managerToken: '',
         customerToken: '',
+        webhookSecrets: new Map(),
         base: '',
     };
     const valued = { '--spec': 'spec', '--manager-token': 'managerToken', '--customer-token': 'customerToken' };
@@ -31,6 +52,10 @@ function parseArgs(argv) {
         if (arg in valued) {
             if (i + 1 >= argv.length) usage(`${arg} needs a value`);
             options[valued[arg]] = argv[++i];
+        } else if (arg === '--webhook-secret') {
+            const match = i + 1 < argv.length ? /^([^=]+)=(.+)$/s.exec(argv[++i]) : null;
+            if (!match) usage('--webhook-secret needs NAME=SECRET');
+            options.webhookSecrets.set(match[1], match[2]);
         } else if (arg.startsWith('-') || options.base) {
             usage(`unexpected argument ${arg}`);
         } else {
@@ -43,7 +68,7 @@ function parseArgs(argv) {
 
 function usage(problem) {
     console.error(`check_responses: ${problem}`);
-    console.error('usage: node check_responses.mjs [--spec FILE] [--manager-token TOKEN] [--customer-token JWT] BASE_URL');
+    console.error('usage: node check_responses.mjs [--spec FILE] [--manager-token TOKEN] [--customer-token JWT] [--webhook-secret NAME=SECRET ...] BASE_URL');
     process.exit(2);
 }
 
@@ -112,6 +137,64 @@ function exampleOf(parameter) {
     const schema = deref(parameter.schema ?? {});
     if (Array.isArray(schema.examples) && schema.examples.length > 0) return schema.examples[0];
     return undefined;
+}
+
+// The example of a media type object: `example`, else the value of the first of `examples`.
+function mediaExampleOf(media) {
+    if (media.example !== undefined) return media.example;
+    const first = Object.values(media.examples ?? {})[0];
+    return first === undefined ? undefined : deref(first).value;
+}
+
+// Values saved by x-cashierd-save, by name.
+const saved = new Map();
+
+// A JSON pointer's reference tokens ("" is the whole value).
+function pointerTokens(pointer) {
+    if (pointer === '') return [];
+    if (typeof pointer !== 'string' || !pointer.startsWith('/')) throw new Error(`bad JSON pointer ${pointer}`);
+    return pointer
+        .slice(1)
+        .split('/')
+        .map((token) => token.replaceAll('~1', '/').replaceAll('~0', '~'));
+}
+
+function walk(value, tokens) {
+    return tokens.reduce(
+        (node, key) => (node !== null && typeof node === 'object' && Object.hasOwn(node, key) ? node[key] : undefined),
+        value,
+    );
+}
+
+function pointerGet(value, pointer) {
+    return walk(value, pointerTokens(pointer));
+}
+
+// Replaces the value at `pointer`, which must exist; false when it does not.
+function pointerSet(value, pointer, replacement) {
+    const tokens = pointerTokens(pointer);
+    const last = tokens.pop();
+    const parent = walk(value, tokens);
+    if (last === undefined || parent === null || typeof parent !== 'object' || !Object.hasOwn(parent, last)) {
+        return false;
+    }
+    parent[last] = replacement;
+    return true;
+}
+
+// The value saved under `name`, or a problem.
+function savedValue(name, where) {
+    if (!saved.has(name)) {
+        return { problem: `${where} wants the value saved as ${name}, which no earlier example saved` };
+    }
+    return { value: saved.get(name) };
+}
+
+// The header value a provider would sign `body` with: t=<now>,v1=<hex HMAC-SHA256>.
+function webhookSignature(secret, body) {
+    const t = Math.floor(Date.now() / 1000);
+    const digest = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
+    return `t=${t},v1=${digest}`;
 }
 
 function normalizeMediaType(text) {
@@ -212,6 +295,7 @@ async function send(method, path, { headers = {}, body } = {}) {
         method: method.toUpperCase(),
         headers: { 'X-Request-Id': requestId, ...headers },
         body,
+        redirect: 'manual',
         signal: AbortSignal.timeout(requestTimeoutMs),
     });
     const text = await response.text();
@@ -219,15 +303,22 @@ async function send(method, path, { headers = {}, body } = {}) {
 }
 
 // Builds the request of an operation from the document's examples, with or without its
-// credential. Returns { path, init } or { problem }.
-function buildRequest(pathTemplate, pathItem, operation, withCredential) {
+// credential, and (for an operation with x-cashierd-signature) signed, unsigned ('none') or
+// signed with the wrong secret ('wrong'). Returns { path, headers, body } or { problem }.
+function buildRequest(pathTemplate, pathItem, operation, { withCredential = true, signature = 'valid' } = {}) {
     const parameters = [...(pathItem.parameters ?? []), ...(operation.parameters ?? [])].map(deref);
     let path = pathTemplate;
     const query = new URLSearchParams();
     const headers = {};
     for (const parameter of parameters) {
-        if (parameter.in === 'header') continue;  // X-Request-Id is set by send().
-        const value = exampleOf(parameter);
+        // X-Request-Id is set by send(), a signature header below.
+        if (parameter.in === 'header') continue;
+        let value = exampleOf(parameter);
+        if (parameter['x-cashierd-from'] !== undefined) {
+            const from = savedValue(parameter['x-cashierd-from'], `parameter ${parameter.name}`);
+            if (from.problem) return from;
+            value = from.value;
+        }
         if (parameter.in === 'path') {
             if (value === undefined) return { problem: `no example for path parameter ${parameter.name}` };
             path = path.replace(`{${parameter.name}}`, encodeURIComponent(String(value)));
@@ -261,47 +352,102 @@ function buildRequest(pathTemplate, pathItem, operation, withCredential) {
     if (operation.requestBody) {
         const requestBody = deref(operation.requestBody);
         const json = requestBody.content?.['application/json'];
-        if (json?.example !== undefined) {
-            body = JSON.stringify(json.example);
+        const example = json ? mediaExampleOf(json) : undefined;
+        if (example !== undefined) {
+            const sent = structuredClone(example);
+            for (const [pointer, name] of Object.entries(json['x-cashierd-from'] ?? {})) {
+                const from = savedValue(name, `request body ${pointer}`);
+                if (from.problem) return from;
+                if (!pointerSet(sent, pointer, from.value)) {
+                    return { problem: `x-cashierd-from: the request body example has no ${pointer}` };
+                }
+            }
+            body = JSON.stringify(sent);
             headers['Content-Type'] = 'application/json';
         } else if (requestBody.required) {
             return { problem: 'no application/json example for the required request body' };
         }
     }
+    const signing = operation['x-cashierd-signature'];
+    if (signing && signature !== 'none') {
+        const secret = options.webhookSecrets.get(signing.secret);
+        if (secret === undefined) {
+            return { problem: `no --webhook-secret ${signing.secret}=SECRET for x-cashierd-signature` };
+        }
+        const key = signature === 'wrong' ? `${secret}-not-the-secret` : secret;
+        headers[signing.header] = webhookSignature(key, body ?? '');
+    }
     const search = query.toString();
     return { path: search ? `${path}?${search}` : path, headers, body };
 }
 
+// Saves the values x-cashierd-save names from a successful answer; returns the problems.
+function saveValues(operation, answer) {
+    const wanted = Object.entries(operation['x-cashierd-save'] ?? {});
+    if (wanted.length === 0) return [];
+    let value;
+    try {
+        value = JSON.parse(answer.body);
+    } catch {
+        return ['x-cashierd-save: the answer is not JSON'];
+    }
+    const problems = [];
+    for (const [name, pointer] of wanted) {
+        const found = pointerGet(value, pointer);
+        if (found === undefined) problems.push(`x-cashierd-save: the answer has no ${pointer} to save as ${name}`);
+        else saved.set(name, found);
+    }
+    return problems;
+}
+
+// Sends a request that must be refused with a documented 401 and reports it.
+async function checkRefused(label, method, operation, request) {
+    if (request.problem) {
+        report(label, [request.problem]);
+        return;
+    }
+    const refused = await send(method, request.path, request);
+    const unauthorized = (operation.responses ?? {})['401'];
+    const problems = [];
+    if (refused.status !== 401) problems.push(`expected 401, got ${refused.status}: ${refused.body.slice(0, 300)}`);
+    if (!unauthorized) problems.push('401 not documented');
+    else problems.push(...checkAnswer(refused, unauthorized, refused.requestId));
+    report(`${label} -> ${refused.status}`, problems);
+}
+
 async function checkOperation(pathTemplate, pathItem, method, operation) {
     const label = `${method.toUpperCase()} ${pathTemplate}`;
-    const request = buildRequest(pathTemplate, pathItem, operation, true);
+    const request = buildRequest(pathTemplate, pathItem, operation);
     if (request.problem) {
         report(label, [request.problem]);
         return;
     }
     const answer = await send(method, request.path, request);
-    const documented = documentedResponse(operation.responses ?? {}, answer.status);
+    const responses = operation.responses ?? {};
+    const documented = documentedResponse(responses, answer.status);
     if (!documented) {
         report(`${label} -> ${answer.status}`, [`status ${answer.status} not documented`, `body: ${answer.body.slice(0, 300)}`]);
         return;
     }
     const problems = checkAnswer(answer, documented, answer.requestId);
-    if (answer.status >= 300) {
+    if (answer.status >= 400 || (answer.status >= 300 && responses[String(answer.status)] === undefined)) {
         // The examples are meant to succeed: an error here means the example or the server is wrong.
         problems.push(`the documented example was refused: ${answer.body.slice(0, 300)}`);
+    } else if (answer.status < 300) {
+        problems.push(...saveValues(operation, answer));
     }
     report(`${label} -> ${answer.status}`, problems);
 
     const security = operation.security ?? spec.security ?? [];
     if (security.length > 0) {
-        const bare = buildRequest(pathTemplate, pathItem, operation, false);
-        const refused = await send(method, bare.path, bare);
-        const unauthorized = (operation.responses ?? {})['401'];
-        const problems401 = [];
-        if (refused.status !== 401) problems401.push(`expected 401, got ${refused.status}`);
-        if (!unauthorized) problems401.push('401 not documented');
-        else problems401.push(...checkAnswer(refused, unauthorized, refused.requestId));
-        report(`${label} without credentials -> ${refused.status}`, problems401);
+        const bare = buildRequest(pathTemplate, pathItem, operation, { withCredential: false });
+        await checkRefused(`${label} without credentials`, method, operation, bare);
+    }
+    if (operation['x-cashierd-signature']) {
+        const unsigned = buildRequest(pathTemplate, pathItem, operation, { signature: 'none' });
+        await checkRefused(`${label} without a signature`, method, operation, unsigned);
+        const wrong = buildRequest(pathTemplate, pathItem, operation, { signature: 'wrong' });
+        await checkRefused(`${label} with a wrong signature`, method, operation, wrong);
     }
 }
 
