@@ -20,6 +20,8 @@ using namespace std::chrono_literals;
 // Records per deliver() call: one fdatasync covers them all, and a read transaction never
 // holds more than this many decoded records.
 constexpr std::size_t outbox_batch_records_max = 256;
+// How long a caught-up dispatcher lets records gather before delivering again.
+constexpr std::chrono::milliseconds coalesce_interval{20};
 constexpr std::uint32_t backoff_ms_min = 100;
 constexpr std::uint32_t backoff_ms_max = 5000;
 // A missed wake() (there is none by design, but a scan costs one read transaction per shard)
@@ -112,7 +114,17 @@ void OutboxDispatcher::run() {
             pending = true;
             retry_at = std::min(retry_at, state.retry_at);
         }
-        if (progressed) continue;
+        if (progressed) {
+            // Caught up: let records gather before the next delivery. Each delivery costs an
+            // fdatasync and a cursor commit, which compete with the shards' own commits for the
+            // disk; a few milliseconds of notification latency buys batches instead.
+            if (!draining && !backlog_) {
+                std::unique_lock lock(mutex_);
+                wakeup_.wait_for(lock, coalesce_interval, [&] { return stopping_; });
+            }
+            backlog_ = false;
+            continue;
+        }
         if (draining && !pending) break;
         std::unique_lock lock(mutex_);
         Clock::time_point deadline = draining ? retry_at : std::min(now + idle_wait, retry_at);
@@ -183,6 +195,7 @@ OutboxDispatcher::Step OutboxDispatcher::step(std::size_t shard) {
     state.backoff_ms = 0;
     state.failed_attempts = 0;
     state.cursor = records->back().id;
+    if (records->size() == outbox_batch_records_max) backlog_ = true;
     delivered_.fetch_add(records->size(), std::memory_order_relaxed);
     save_cursor(shard);
     return Step::delivered;

@@ -74,6 +74,7 @@ private:
     ledger::GlobalStore& global_;
     std::unique_ptr<Notifier> notifier_;
     std::vector<ShardState> states_;
+    bool backlog_ = false;  // Dispatcher thread: the last round delivered a full batch.
     std::thread thread_;
 
     std::mutex mutex_;

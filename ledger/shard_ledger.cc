@@ -642,14 +642,35 @@ Result<TransitionResult> ShardLedger::transition(const TransitionCommand& comman
         result.outcome = TransitionOutcome::not_found;
         return result;
     }
-    TransactionRecord t = TransactionRecord::decode(stored.value());
-    result.transaction = t;
-    if (!transition_allowed(t.type, t.status, command.to)) {
-        result.outcome = TransitionOutcome::not_allowed;
-        return result;
+    result.transaction = TransactionRecord::decode(stored.value());
+    TxStatus previous = result.transaction.status;
+    Result<TransitionOutcome> moved =
+            step(result.transaction, command.to, command.actor, command.comment, command.reason,
+                 command.now, result.history_id);
+    if (!moved.ok()) return moved.status();
+    result.outcome = moved.value();
+    if (result.outcome == TransitionOutcome::applied) {
+        Status status = store_status(result.transaction, previous);
+        if (!status.ok()) return status;
     }
-    TxStatus to = command.to;
-    std::string_view reason = command.reason;
+    return result;
+}
+
+Status ShardLedger::store_status(const TransactionRecord& t, TxStatus previous) {
+    Status status = Status();
+    if (previous != t.status) {
+        status = batch_.del(status_index_, status_index_key(previous, t.id));
+        if (status.ok()) status = batch_.put(status_index_, status_index_key(t.status, t.id), {});
+    }
+    if (status.ok()) status = put_transaction_record(t, 0);
+    return status;
+}
+
+Result<TransitionOutcome> ShardLedger::step(TransactionRecord& t, TxStatus to,
+                                            std::string_view actor, std::string_view comment,
+                                            std::string_view reason, std::int64_t now,
+                                            HistoryId& history_id) {
+    if (!transition_allowed(t.type, t.status, to)) return TransitionOutcome::not_allowed;
     BalanceEffect effect = balance_effect(t.type, t.status, to);
     AccountRecord account;
     if (effect != BalanceEffect::none) {
@@ -666,8 +687,7 @@ Result<TransitionResult> ShardLedger::transition(const TransitionCommand& comman
         CASHIERD_ASSERT(bytes.ok() || effect == BalanceEffect::credit);
         if (effect == BalanceEffect::credit && !enabled) {
             if (t.status != TxStatus::provider_confirmed) {
-                result.outcome = TransitionOutcome::account_unavailable;
-                return result;
+                return TransitionOutcome::account_unavailable;
             }
             to = TxStatus::credit_failed;
             reason = "account_disabled";
@@ -704,25 +724,19 @@ Result<TransitionResult> ShardLedger::transition(const TransitionCommand& comman
     }
     if (effect != BalanceEffect::none) {
         Result<HistoryId> history = move_balance(account, history_type, balance_delta, held_delta,
-                                                 t, command.actor, command.comment, command.now);
+                                                 t, actor, comment, now);
         if (!history.ok()) return history.status();
-        result.history_id = history.value();
+        history_id = history.value();
     }
 
     TxStatus previous = t.status;
     t.status = to;
     ++t.status_sequence;
-    t.updated_time = command.now;
+    t.updated_time = now;
     if (!reason.empty()) t.failure_reason = reason;
-    Status status = batch_.del(status_index_, status_index_key(previous, t.id));
-    if (status.ok()) status = batch_.put(status_index_, status_index_key(to, t.id), {});
-    if (status.ok()) status = put_transaction_record(t, 0);
-    if (status.ok())
-        status = append_status_change(t, previous, command.actor, command.comment, command.now);
+    Status status = append_status_change(t, previous, actor, comment, now);
     if (!status.ok()) return status;
-    result.outcome = TransitionOutcome::applied;
-    result.transaction = std::move(t);
-    return result;
+    return TransitionOutcome::applied;
 }
 
 namespace {
@@ -818,15 +832,14 @@ Result<ProviderEventResult> ShardLedger::apply_provider_event(const ProviderEven
     std::string difference = carries_money ? amount_difference(command, t) : std::string();
     result.outcome = EventOutcome::not_applicable;
 
+    TxStatus stored_status = t.status;
+    HistoryId history_id = 0;
     auto apply = [&](TxStatus to, std::string_view comment,
                      std::string_view reason) -> Result<bool> {
-        TransitionCommand step{t.id,       to, actor, std::string(comment), std::string(reason),
-                               command.now};
-        Result<TransitionResult> moved = transition(step);
+        Result<TransitionOutcome> moved =
+                step(t, to, actor, comment, reason, command.now, history_id);
         if (!moved.ok()) return moved.status();
-        if (moved->outcome != TransitionOutcome::applied) return false;
-        t = std::move(moved->transaction);
-        return true;
+        return moved.value() == TransitionOutcome::applied;
     };
 
     // manual_review and credit_failed wait for the back office: a provider event never decides
@@ -862,9 +875,10 @@ Result<ProviderEventResult> ShardLedger::apply_provider_event(const ProviderEven
     if (result.applied && result.outcome == EventOutcome::not_applicable) {
         result.outcome = EventOutcome::applied;
     }
-    if (result.applied && t.provider_payment_id.empty() && !command.provider_payment_id.empty()) {
-        t.provider_payment_id = command.provider_payment_id;
-        Status status = put_transaction_record(t, 0);
+    if (result.applied) {
+        if (t.provider_payment_id.empty()) t.provider_payment_id = command.provider_payment_id;
+        // Every step of this event, the record and its index entry written once.
+        Status status = store_status(t, stored_status);
         if (!status.ok()) return status;
     }
     char applied = result.applied ? '1' : '0';

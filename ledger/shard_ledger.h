@@ -234,6 +234,13 @@ private:
     Status load_sequences();
     Status rebuild_status_index();
     Status put_transaction_record(const TransactionRecord& transaction, unsigned flags);
+    /// One lifecycle step on `t` in memory: the balance effect with its history record and the
+    /// outbox event are written; the record itself is left to store_status().
+    Result<TransitionOutcome> step(TransactionRecord& t, TxStatus to, std::string_view actor,
+                                   std::string_view comment, std::string_view reason,
+                                   std::int64_t now, HistoryId& history_id);
+    /// Writes `t` and moves its status index entry from `previous`.
+    Status store_status(const TransactionRecord& t, TxStatus previous);
     Status append_status_change(const TransactionRecord& transaction, TxStatus previous,
                                 std::string_view actor, std::string_view comment, std::int64_t now);
     Result<HistoryId> move_balance(AccountRecord& account, HistoryType type,

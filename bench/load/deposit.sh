@@ -17,7 +17,8 @@
 #
 #   bench/load/deposit.sh         LEGS=3 DURATION=10 CONNECTIONS=64 CUSTOMERS=64 SHARDS_LIST="1 2"
 #
-# PIN=1 (default) runs a 1-shard server on CPU0 and wrk on CPU1; 2 shards are not pinned (on a
+# OUTBOX=0 runs without delivering the notification outbox (records are still written): the A/B
+# of the notifier's cost. PIN=1 (default) runs a 1-shard server on CPU0 and wrk on CPU1; 2 shards are not pinned (on a
 # 2-core machine they share both cores with wrk). BUILD_DIR (default build/release) is built
 # unless SKIP_BUILD=1; a BUILD_DIR other than build/release must be configured already.
 # PERF=1 records `perf record -g` on the server during the first leg of each shard count and
@@ -82,7 +83,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # them over the shards.
 write_config() { # SHARDS DATA_DIR FILE
     python3 - "$@" "$PORT" "$CUSTOMERS" <<'PY'
-import json, sys
+import json, os, sys
 shards, data, path, port, customers = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 config = {
     "listen": f"127.0.0.1:{port}", "shards": int(shards), "data_dir": data, "durability": "fsync",
@@ -91,6 +92,10 @@ config = {
                       "secret": "bench-jwt-secret-0123456789abcdef0123456789"}]},
     "log": {"level": "warn", "access": False},
     "limits": {"connections_per_shard_max": 10000},
+    # OUTBOX=0 leaves the outbox undelivered (the webhook notifier has no delivery yet): an A/B
+    # of what delivering it costs.
+    **({} if os.environ.get("OUTBOX", "1") == "1" else
+       {"notifier": {"kind": "webhook", "url": "http://127.0.0.1:9/", "secret": "x" * 32}}),
     "brands": [{"id": "bench", "name": "Bench"}],
     "groups": [{"id": "usd", "brand": "bench", "currency": "USD"}],
     "providers": [{"code": "sandbox", "module": "sandbox",
@@ -187,16 +192,21 @@ PY
 webhooks_acknowledged=0
 webhook_leg() { # SHARDS LEG
     local file="$SCRATCH/webhooks-$1-$2.txt" count out rps p50 p99 max sock bad responses exhausted
+    local before after cpu
     count=$(sign_pending "$file")
+    before=$(cpu_ticks "$cashierd_pid")
     out=$(WEBHOOK_REQUESTS=$file $wrk_pin wrk -t1 -c"$CONNECTIONS" -d"${WEBHOOK_DURATION}s" \
         --latency -s "$HERE/webhook.lua" "http://127.0.0.1:$PORT/cashier/webhook/sandbox")
+    after=$(cpu_ticks "$cashierd_pid")
     read -r _ rps p50 p99 max sock bad responses exhausted <<<"$(grep '^RESULT' <<<"$out")"
+    cpu=$(python3 -c "print(f'{($after - $before) / $CLK_TCK * 1e6 / max(1, $responses):.1f}')")
     [[ $bad == 0 && $sock == 0 ]] || fail "shards=$1 webhook leg $2: $bad non-2xx, $sock socket errors"
     ((exhausted == 0)) || fail "shards=$1 webhook leg $2: $count pending transactions ran out (raise DURATION or lower WEBHOOK_DURATION)"
     webhooks_acknowledged=$((webhooks_acknowledged + responses))
-    printf '%s\t%s\t%.0f\t%s\t%s\t%s\n' "$1" "$2" "$rps" "$p50" "$p99" "$count" >>"$SCRATCH/webhooks.tsv"
-    printf '  leg %s %8.0f credits/s   p50 %6d us  p99 %6d us  (%d pending transactions signed)\n' \
-        "$2" "$rps" "$p50" "$p99" "$count"
+    printf '%s\t%s\t%.0f\t%s\t%s\t%s\t%s\n' "$1" "$2" "$rps" "$p50" "$p99" "$count" "$cpu" \
+        >>"$SCRATCH/webhooks.tsv"
+    printf '  leg %s %8.0f credits/s   p50 %6d us  p99 %6d us  server CPU %6.1f us/credit  (%d pending signed)\n' \
+        "$2" "$rps" "$p50" "$p99" "$cpu" "$count"
 }
 
 wrk_pin=""
@@ -354,14 +364,17 @@ print(f"and after that leg. Targets (c{sys.argv[4]}): deposits/s ≥ 0.50 × raw
 hooks = [l.rstrip("\n").split("\t") for l in open(sys.argv[5])]
 if hooks:
     print()
-    print("| shards | credits/s (median) | p50 µs | p99 µs | deposits/s (same legs) | credits ÷ deposits |")
-    print("|---|---|---|---|---|---|")
+    print("| shards | credits/s (median) | p50 µs | p99 µs | server CPU µs/credit | deposits/s (same legs) "
+          "| CPU µs/deposit (same legs) | credits ÷ deposits |")
+    print("|---|---|---|---|---|---|---|---|")
     for shards in dict.fromkeys(h[0] for h in hooks):
         mine = [h for h in hooks if h[0] == shards]
         deposits = {l[1]: float(l[2]) for l in legs if l[0] == shards}
         ratio = med([float(h[2]) / deposits[h[1]] for h in mine])
+        cpu_deposit = med([float(l[6]) for l in legs if l[0] == shards])
         print(f"| {shards} | {med([float(h[2]) for h in mine]):,.0f} | {med([float(h[3]) for h in mine]):,.0f} "
-              f"| {med([float(h[4]) for h in mine]):,.0f} | {med(deposits.values()):,.0f} | {ratio:.2f} |")
+              f"| {med([float(h[4]) for h in mine]):,.0f} | {med([float(h[6]) for h in mine]):.1f} "
+              f"| {med(deposits.values()):,.0f} | {cpu_deposit:.1f} | {ratio:.2f} |")
     print()
     print("credits ÷ deposits: median over legs of the webhook leg's credits/s ÷ the deposit leg just before it.")
     print("Target: credits/s ≥ deposits/s (ratio ≥ 1.00).")
