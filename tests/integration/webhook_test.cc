@@ -227,8 +227,10 @@ TEST_F(WebhookTest, SignatureAndTimestampFailuresAre401AndCounted) {
     std::vector<Case> cases = {
             {"wrong secret", providers::sign_webhook("whsec_wrong_0123456789", now, body)},
             {"flipped digit", flipped},
-            {"stale", providers::sign_webhook(sandbox_secret, now - 301, body)},
-            {"future", providers::sign_webhook(sandbox_secret, now + 301, body)},
+            // Well outside ±300 s: the server's clock may tick between signing and checking
+            // (the exact boundary is unit-tested with a fixed clock).
+            {"stale", providers::sign_webhook(sandbox_secret, now - 330, body)},
+            {"future", providers::sign_webhook(sandbox_secret, now + 330, body)},
             {"no v1", "t=" + std::to_string(now)},
             {"garbage", "hello"},
     };
@@ -248,8 +250,8 @@ TEST_F(WebhookTest, SignatureAndTimestampFailuresAre401AndCounted) {
     EXPECT_EQ(metric() - failures_before, cases.size() + 3);
     // None of it moved the transaction.
     EXPECT_EQ(status_of(id), "1");
-    // Within the tolerance on both sides it is accepted.
-    EXPECT_EQ(signed_webhook("sandbox", body, sandbox_secret, -290).status, 200);
+    // Within the tolerance it is accepted.
+    EXPECT_EQ(signed_webhook("sandbox", body, sandbox_secret, -270).status, 200);
 }
 
 TEST_F(WebhookTest, UnknownProviderAndTransactionAre404) {
