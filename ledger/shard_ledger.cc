@@ -509,6 +509,33 @@ Status ShardLedger::put_new_transaction(const TransactionRecord& transaction) {
     return status;
 }
 
+Result<Outcome> ShardLedger::create_withdrawal(TransactionRecord& withdrawal) {
+    CASHIERD_ASSERT(batch_.active());
+    CASHIERD_ASSERT(withdrawal.type == TxType::withdrawal);
+    CASHIERD_ASSERT(withdrawal.converted_amount > 0);
+    Result<std::string_view> stored = batch_.get(accounts_, key_u64(withdrawal.login));
+    if (!stored.ok()) {
+        if (stored.status().code() != StatusCode::not_found) return stored.status();
+        return Outcome::account_not_found;
+    }
+    AccountRecord account = AccountRecord::decode(stored.value());
+    CASHIERD_ASSERT(account.customer_id == withdrawal.customer_id);
+    if (!account.enabled) return Outcome::account_disabled;
+    if (withdrawal.converted_amount > account.available()) return Outcome::insufficient_funds;
+    account.held += withdrawal.converted_amount;
+    account.updated_time = withdrawal.created_time;
+    scratch_.clear();
+    account.encode(scratch_);
+    Status status = batch_.put(accounts_, key_u64(account.login), scratch_);
+    if (!status.ok()) return status;
+    // created (0) → manual_review (9) in the same commit as the hold.
+    withdrawal.status = TxStatus::manual_review;
+    status = put_new_transaction(withdrawal);
+    if (!status.ok()) return status;
+    withdrawal.status_sequence = 1;
+    return Outcome::created;
+}
+
 Result<TransactionRecord> ShardLedger::transaction(TransactionId id) {
     std::optional<Txn> own;
     Result<const Txn*> txn = read_txn(own);

@@ -184,6 +184,13 @@ public:
     TransactionId next_transaction_id();
     /// Writes a new transaction (id from next_transaction_id()) and its index entries.
     Status put_new_transaction(const TransactionRecord& transaction);
+
+    /// A withdrawal request: the check of the available balance (balance − holds; the bonus is
+    /// never available) and the hold are one step of the batch, so two requests can never
+    /// spend the same money. On `created` the transaction (id from next_transaction_id(),
+    /// converted_amount in the account's currency) is stored in manual_review and the account's
+    /// `held` grew by its amount; any other outcome changes nothing.
+    Result<Outcome> create_withdrawal(TransactionRecord& withdrawal);
     Result<TransactionRecord> transaction(TransactionId id);
     /// A customer's transactions, newest first.
     Result<std::vector<TransactionRecord>> transactions(CustomerId customer,
