@@ -51,6 +51,7 @@ namespace cashierd::crypto {
 namespace {
 
 constexpr std::size_t sha256_block_bytes = 64;
+constexpr std::size_t sha1_block_bytes = 64;
 
 const std::uint8_t* bytes_of(std::string_view text) {
     return reinterpret_cast<const std::uint8_t*>(text.data());
@@ -100,6 +101,38 @@ Sha256Digest hmac_sha256(std::string_view key, std::string_view data) {
     HmacSha256 hmac(key);
     hmac.update(data);
     return hmac.finish();
+}
+
+Sha1Digest hmac_sha1(std::string_view key, std::string_view data) {
+    // As in HmacSha256: a key longer than the block is replaced by its digest (RFC 2104, same
+    // MAC), which bounds the length for OpenSSL's int and gives an empty key a non-null pointer.
+    std::array<std::uint8_t, sha1_block_bytes> block{};
+    std::size_t block_bytes = key.size();
+    if (key.size() > block.size()) {
+        Sha1Digest hashed;
+        unsigned int hashed_bytes = 0;
+        const int hashed_ok = EVP_Digest(key.data(), key.size(), hashed.data(), &hashed_bytes,
+                                         EVP_sha1(), nullptr);
+        // Fails only on allocation failure (OpenSSL): out of memory, crash (STYLE 3.4).
+        CASHIERD_ASSERT(hashed_ok == 1);
+        CASHIERD_ASSERT(hashed_bytes == hashed.size());
+        std::copy(hashed.begin(), hashed.end(), block.begin());
+        OPENSSL_cleanse(hashed.data(), hashed.size());
+        block_bytes = hashed.size();
+    } else if (!key.empty()) {
+        std::memcpy(block.data(), key.data(), key.size());
+    }
+    Sha1Digest mac;
+    unsigned int mac_bytes = 0;
+    // HMAC() exists with the same shape in both backends; block_bytes <= 64 fits OpenSSL's int.
+    // A null data pointer (empty view) is never read: data_len is 0.
+    const std::uint8_t* result = HMAC(EVP_sha1(), block.data(), static_cast<int>(block_bytes),
+                                      bytes_of(data), data.size(), mac.data(), &mac_bytes);
+    OPENSSL_cleanse(block.data(), block.size());
+    // Fails only on allocation failure: out of memory, crash (STYLE 3.4).
+    CASHIERD_ASSERT(result != nullptr);
+    CASHIERD_ASSERT(mac_bytes == mac.size());
+    return mac;
 }
 
 HmacSha256::HmacSha256(std::string_view key) : ctx_(HMAC_CTX_new()) {

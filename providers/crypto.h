@@ -16,6 +16,7 @@
 namespace cashierd::crypto {
 
 using Sha256Digest = std::array<std::uint8_t, 32>;
+using Sha1Digest = std::array<std::uint8_t, 20>;
 
 /// Name of the backend compiled in: "boringssl" or "openssl".
 std::string_view backend_name();
@@ -29,6 +30,10 @@ Sha256Digest sha256(std::string_view data);
 
 /// One-shot HMAC-SHA256(key, data).
 Sha256Digest hmac_sha256(std::string_view key, std::string_view data);
+
+/// One-shot HMAC-SHA1(key, data). Only for protocols that fix SHA-1, such as TOTP (RFC 6238)
+/// as authenticator apps implement it; use HMAC-SHA256 for anything new.
+Sha1Digest hmac_sha1(std::string_view key, std::string_view data);
 
 /// A keyed HMAC-SHA256 context that is reset, not re-keyed, for each message: keep one per
 /// secret per shard on hot paths.
