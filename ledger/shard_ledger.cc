@@ -94,7 +94,8 @@ Status ShardLedger::open_databases() {
           Named{"customer_transactions", &customer_transactions_}, Named{"history", &history_},
           Named{"account_history", &account_history_}, Named{"external_ids", &external_ids_},
           Named{"status_index", &status_index_}, Named{"outbox", &outbox_},
-          Named{"status_log", &status_log_}, Named{"provider_events", &provider_events_}}) {
+          Named{"status_log", &status_log_}, Named{"provider_events", &provider_events_},
+          Named{"wizards", &wizards_}, Named{"two_factor", &two_factor_}}) {
         Result<MDB_dbi> dbi = env_->open_dbi(named.name);
         if (!dbi.ok()) return dbi.status();
         *named.dbi = dbi.value();
@@ -418,6 +419,47 @@ Result<std::vector<AccountRecord>> ShardLedger::accounts() {
         records.push_back(AccountRecord::decode(cursor.value()));
     }
     return records;
+}
+
+Result<std::optional<WizardRecord>> ShardLedger::wizard(std::string_view uuid) {
+    std::optional<Txn> own;
+    Result<const Txn*> txn = read_txn(own);
+    if (!txn.ok()) return txn.status();
+    Result<std::string_view> bytes = txn.value()->get(wizards_, uuid);
+    if (!bytes.ok()) {
+        if (bytes.status().code() == StatusCode::not_found) return std::optional<WizardRecord>();
+        return bytes.status();
+    }
+    return std::optional<WizardRecord>(WizardRecord::decode(bytes.value()));
+}
+
+Status ShardLedger::put_wizard(const WizardRecord& wizard) {
+    CASHIERD_ASSERT(batch_.active());
+    CASHIERD_ASSERT(wizard.uuid.size() == wizard_uuid_length);
+    CASHIERD_ASSERT(wizard.customer_id % shard_count_ == shard_);
+    scratch_.clear();
+    wizard.encode(scratch_);
+    return batch_.put(wizards_, wizard.uuid, scratch_);
+}
+
+Result<TwoFactorStateRecord> ShardLedger::two_factor_state(CustomerId customer) {
+    std::optional<Txn> own;
+    Result<const Txn*> txn = read_txn(own);
+    if (!txn.ok()) return txn.status();
+    Result<std::string_view> bytes = txn.value()->get(two_factor_, key_u64(customer));
+    if (!bytes.ok()) {
+        if (bytes.status().code() == StatusCode::not_found) return TwoFactorStateRecord();
+        return bytes.status();
+    }
+    return TwoFactorStateRecord::decode(bytes.value());
+}
+
+Status ShardLedger::put_two_factor_state(CustomerId customer, const TwoFactorStateRecord& state) {
+    CASHIERD_ASSERT(batch_.active());
+    CASHIERD_ASSERT(customer % shard_count_ == shard_);
+    scratch_.clear();
+    state.encode(scratch_);
+    return batch_.put(two_factor_, key_u64(customer), scratch_);
 }
 
 Result<std::vector<HistoryRecord>> ShardLedger::all_history(Login login) {

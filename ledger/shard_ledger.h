@@ -14,6 +14,7 @@
 
 #include "ledger/lmdb_env.h"
 #include "ledger/records.h"
+#include "ledger/wizard.h"
 #include "reactor/base/result.h"
 
 namespace cashierd::ledger {
@@ -231,6 +232,16 @@ public:
     /// Every history record of an account, oldest first.
     Result<std::vector<HistoryRecord>> all_history(Login login);
 
+    // The withdrawal wizard (seed 001).
+    /// The wizard stored under `uuid` (in the batch if one is open), or nothing.
+    Result<std::optional<WizardRecord>> wizard(std::string_view uuid);
+    /// Creates or replaces a wizard inside the open batch.
+    Status put_wizard(const WizardRecord& wizard);
+    /// A customer's 2FA state (the last used TOTP step, the wrong-code window); a customer
+    /// that never confirmed a code reads as the default.
+    Result<TwoFactorStateRecord> two_factor_state(CustomerId customer);
+    Status put_two_factor_state(CustomerId customer, const TwoFactorStateRecord& state);
+
     Env& env() { return *env_; }
 
 private:
@@ -277,6 +288,8 @@ private:
     // (transaction id, provider, '\0', event id) -> applied byte. Keyed by transaction first so
     // the random event ids of a new transaction land together at the B-tree's right edge.
     MDB_dbi provider_events_ = 0;
+    MDB_dbi wizards_ = 0;     // wizard uuid (36-char text) -> WizardRecord.
+    MDB_dbi two_factor_ = 0;  // customer id (u64 BE) -> TwoFactorStateRecord.
 
     Txn batch_;
     std::uint64_t history_sequence_ = 0;  // Last used, committed.
