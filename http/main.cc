@@ -196,6 +196,7 @@ int serve(const Options& options) {
     cashierd::http::add_sandbox_routes(server);
     cashierd::http::add_webhook_routes(server);
     cashierd::http::add_transaction_routes(server);
+    cashierd::http::add_wizard_routes(server);
     if (!server.start(error)) {
         cashierd::log::error("startup failed", {{"error", error}});
         std::fprintf(stderr, "cashierd: %s\n", error.c_str());

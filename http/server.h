@@ -343,4 +343,7 @@ void add_webhook_routes(Server& server);
 /// Adds the back office's transaction routes (/admin/transactions...).
 void add_transaction_routes(Server& server);
 
+/// Adds the withdrawal wizard with 2FA (seed 001: /api/v2/my/withdrawals[/wizard]).
+void add_wizard_routes(Server& server);
+
 }  // namespace cashierd::http
