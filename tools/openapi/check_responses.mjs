@@ -19,6 +19,10 @@
 //       The values saved replace those at the pointers of the example sent (which must have
 //       them). A NAME not saved yet (its operation failed, or comes later in the document) fails
 //       the operation that needs it.
+//   x-cashierd-expect: STATUS                            (on an operation)
+//       The example is expected to be refused with this documented status instead of
+//       succeeding: for an operation whose success needs a secret the checker cannot have
+//       (a 2FA code). The answer is still checked against the document.
 //   x-cashierd-signature: {header: HEADER, secret: NAME} (on an operation)
 //       The body is signed at request time as a provider signs a webhook:
 //       HEADER: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>, with the secret
@@ -430,7 +434,10 @@ async function checkOperation(pathTemplate, pathItem, method, operation) {
         return;
     }
     const problems = checkAnswer(answer, documented, answer.requestId);
-    if (answer.status >= 400 || (answer.status >= 300 && responses[String(answer.status)] === undefined)) {
+    const expected = operation['x-cashierd-expect'];
+    if (expected !== undefined) {
+        if (answer.status !== expected) problems.push(`expected ${expected}, got ${answer.status}: ${answer.body.slice(0, 300)}`);
+    } else if (answer.status >= 400 || (answer.status >= 300 && responses[String(answer.status)] === undefined)) {
         // The examples are meant to succeed: an error here means the example or the server is wrong.
         problems.push(`the documented example was refused: ${answer.body.slice(0, 300)}`);
     } else if (answer.status < 300) {
