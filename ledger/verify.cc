@@ -18,6 +18,7 @@
 
 #include "ledger/lmdb_env.h"
 #include "ledger/records.h"
+#include "ledger/wizard.h"
 #include "reactor/base/limits.h"
 
 namespace cashierd::ledger {
@@ -219,6 +220,46 @@ std::string history_shape(std::string_view bytes) {
     return in.complete() ? std::string() : malformed(bytes);
 }
 
+std::string wizard_shape(std::string_view bytes) {
+    ShapeReader in(bytes);
+    if (std::string v = version_problem(in, bytes, WizardRecord::version); !v.empty()) return v;
+    in.string();  // uuid
+    in.u64();
+    std::uint8_t state = in.u8();
+    std::uint8_t method = in.u8();
+    if (in.ok() && state > static_cast<std::uint8_t>(WizardState::dead)) {
+        return cat("unknown state ", state);
+    }
+    if (in.ok() && method > static_cast<std::uint8_t>(TwoFactor::google)) {
+        return cat("unknown two_factor ", method);
+    }
+    in.u32();
+    in.u32();
+    in.i64();
+    in.string();  // code_hash
+    in.u64();
+    for (int i = 0; i < 2; ++i)
+        in.string();  // provider, provider_method
+    in.i64();
+    for (int i = 0; i < 2; ++i)
+        in.string();  // currency, metadata_json
+    in.u64();
+    in.i64();
+    in.i64();
+    return in.complete() ? std::string() : malformed(bytes);
+}
+
+std::string two_factor_shape(std::string_view bytes) {
+    ShapeReader in(bytes);
+    if (std::string v = version_problem(in, bytes, TwoFactorStateRecord::version); !v.empty()) {
+        return v;
+    }
+    in.u64();
+    in.i64();
+    in.u32();
+    return in.complete() ? std::string() : malformed(bytes);
+}
+
 // Which amount a history type moves and in which direction (SPEC §4, transaction lifecycle).
 struct Movement {
     bool bonus;
@@ -381,6 +422,8 @@ struct ShardView {
     std::optional<MDB_dbi> account_history;
     std::optional<MDB_dbi> external_ids;
     std::optional<MDB_dbi> status_index;
+    std::optional<MDB_dbi> wizards;     // Absent in a data dir no wizard-aware server opened.
+    std::optional<MDB_dbi> two_factor;  // Likewise.
     std::set<CustomerId> customer_ids;
     std::map<Login, AccountState> account_states;
 };
@@ -406,6 +449,18 @@ public:
         if (rc == 0) return dbi;
         problem(cat(where, ": database '", std::string_view(name), "' ",
                     rc == MDB_NOTFOUND ? std::string_view("missing") : mdb_strerror(rc)));
+        return std::nullopt;
+    }
+
+    /// As open_dbi, for a database a data dir written before it existed lacks: no problem then.
+    std::optional<MDB_dbi> open_optional_dbi(const std::string& where, MDB_txn* txn,
+                                             const char* name) {
+        MDB_dbi dbi = 0;
+        int rc = mdb_dbi_open(txn, name, 0, &dbi);
+        if (rc == 0) return dbi;
+        if (rc != MDB_NOTFOUND) {
+            problem(cat(where, ": database '", std::string_view(name), "' ", mdb_strerror(rc)));
+        }
         return std::nullopt;
     }
 
@@ -467,6 +522,71 @@ public:
         check_external_ids(shard);
         check_status_index(shard);
         check_account_totals(shard);
+        check_wizards(shard);
+        check_two_factor(shard);
+    }
+
+    // Wizards: of a customer of this shard; counters within their bounds; a done wizard names
+    // an existing withdrawal of its customer; a wizard waiting for an emailed or texted code
+    // holds its SHA-256.
+    void check_wizards(ShardView& shard) {
+        MDB_txn* txn = shard.snapshot.txn.get();
+        for_each(
+                shard.name, txn, shard.wizards, "wizards",
+                [&](std::string_view key, std::string_view value) {
+                    std::string where = cat(shard.name, ": wizard ", key);
+                    if (!key_size_ok(shard.name, "wizards", key, wizard_uuid_length)) return;
+                    if (std::string shape = wizard_shape(value); !shape.empty()) {
+                        problem(cat(where, ": ", shape));
+                        return;
+                    }
+                    WizardRecord w = WizardRecord::decode(value);
+                    if (w.uuid != key) problem(cat(where, ": the record says ", w.uuid));
+                    if (w.customer_id % shards_ != shard.index) {
+                        problem(cat(where, ": customer ", w.customer_id, " belongs to shard-",
+                                    w.customer_id % shards_));
+                    } else if (shard.customer_ids.count(w.customer_id) == 0) {
+                        problem(cat(where, ": customer ", w.customer_id, " not found"));
+                    }
+                    if (w.attempts > wizard_attempts_max || w.codes_issued > wizard_codes_max) {
+                        problem(cat(where, ": ", w.attempts, " attempts and ", w.codes_issued,
+                                    " codes, beyond the limits"));
+                    }
+                    if (w.state == WizardState::awaiting_code && w.method != TwoFactor::google &&
+                        w.code_hash.size() != 32) {
+                        problem(cat(where, ": waits for a code without its hash"));
+                    }
+                    if (w.state != WizardState::done) return;
+                    std::string_view bytes;
+                    Lookup found =
+                            get(where, txn, shard.transactions, key_u64(w.transaction_id), bytes);
+                    if (found == Lookup::absent) {
+                        problem(cat(where, ": done with transaction ", w.transaction_id,
+                                    ", which does not exist"));
+                    } else if (found == Lookup::found && transaction_shape(bytes).empty()) {
+                        TransactionRecord t = TransactionRecord::decode(bytes);
+                        if (t.customer_id != w.customer_id || t.type != TxType::withdrawal) {
+                            problem(cat(where, ": done with transaction ", w.transaction_id,
+                                        ", which is not a withdrawal of customer ", w.customer_id));
+                        }
+                    }
+                });
+    }
+
+    void check_two_factor(ShardView& shard) {
+        MDB_txn* txn = shard.snapshot.txn.get();
+        for_each(shard.name, txn, shard.two_factor, "two_factor",
+                 [&](std::string_view key, std::string_view value) {
+                     if (!key_size_ok(shard.name, "two_factor", key, 8)) return;
+                     CustomerId id = read_key_u64(key);
+                     std::string where = cat(shard.name, ": two_factor of customer ", id);
+                     if (std::string shape = two_factor_shape(value); !shape.empty()) {
+                         problem(cat(where, ": ", shape));
+                     }
+                     if (id % shards_ != shard.index) {
+                         problem(cat(where, ": belongs to shard-", id % shards_));
+                     }
+                 });
     }
 
     void check_customers(ShardView& shard) {
@@ -904,6 +1024,8 @@ Result<VerifyReport> verify_data_dir(const std::string& data_dir, std::string* e
         shard.account_history = verifier.open_dbi(shard.name, txn, "account_history");
         shard.external_ids = verifier.open_dbi(shard.name, txn, "external_ids");
         shard.status_index = verifier.open_dbi(shard.name, txn, "status_index");
+        shard.wizards = verifier.open_optional_dbi(shard.name, txn, "wizards");
+        shard.two_factor = verifier.open_optional_dbi(shard.name, txn, "two_factor");
     }
     if (int rc = begin_read(global); rc != 0) {
         if (error != nullptr) *error = data_dir + "/global: " + mdb_strerror(rc);

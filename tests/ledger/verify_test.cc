@@ -531,6 +531,53 @@ TEST_F(VerifyTest, TransactionsInImpossibleStates) {
     EXPECT_TRUE(has(report.problems, "shard-0: transaction 10: account 1002 not found"));
 }
 
+TEST_F(VerifyTest, WizardsAndTwoFactorStateAreChecked) {
+    auto wizard = [](std::string uuid, CustomerId customer, WizardState state) {
+        WizardRecord w;
+        w.uuid = std::move(uuid);
+        w.customer_id = customer;
+        w.state = state;
+        w.method = TwoFactor::email;
+        w.code_hash = std::string(32, 'h');
+        return w;
+    };
+    WizardRecord waiting =
+            wizard("00000000-0000-4000-8000-000000000001", 2, WizardState::awaiting_code);
+    WizardRecord no_hash = waiting;
+    no_hash.uuid = "00000000-0000-4000-8000-000000000002";
+    no_hash.code_hash.clear();
+    WizardRecord gone = wizard("00000000-0000-4000-8000-000000000003", 2, WizardState::done);
+    gone.transaction_id = 9998;
+    WizardRecord deposit = wizard("00000000-0000-4000-8000-000000000004", 2, WizardState::done);
+    deposit.transaction_id = deposit_1001_;
+    WizardRecord stranger = wizard("00000000-0000-4000-8000-000000000005", 3, WizardState::open);
+    {
+        RawEnv env(shard_dir(0));
+        for (const WizardRecord* w : {&waiting, &no_hash, &gone, &deposit, &stranger}) {
+            std::string bytes;
+            w->encode(bytes);
+            env.put("wizards", w->uuid, bytes);
+        }
+        env.put("wizards", "00000000-0000-4000-8000-000000000006", "\x01garbage");
+        std::string state;
+        TwoFactorStateRecord{}.encode(state);
+        env.put("two_factor", key_u64(2), state);
+        env.put("two_factor", key_u64(3), state);
+    }
+    VerifyReport report = verify();
+    EXPECT_EQ(report.problem_count, 6u) << format_verify_report(report);
+    const std::string prefix = "shard-0: wizard 00000000-0000-4000-8000-00000000000";
+    EXPECT_TRUE(has(report.problems, prefix + "2: waits for a code without its hash"));
+    EXPECT_TRUE(
+            has(report.problems, prefix + "3: done with transaction 9998, which does not exist"));
+    EXPECT_TRUE(has(report.problems, prefix + "4: done with transaction " +
+                                             std::to_string(deposit_1001_) +
+                                             ", which is not a withdrawal of customer 2"));
+    EXPECT_TRUE(has(report.problems, prefix + "5: customer 3 belongs to shard-1"));
+    EXPECT_TRUE(has(report.problems, prefix + "6: malformed record"));
+    EXPECT_TRUE(has(report.problems, "shard-0: two_factor of customer 3: belongs to shard-1"));
+}
+
 TEST_F(VerifyTest, ExternalIdsMustPointAtTheirHistory) {
     std::string key = key_u64(1001) + "wire-2";
     RawEnv(shard_dir(0)).put("external_ids", key, key_u64(history_1001_[1]));
