@@ -23,6 +23,8 @@ struct LedgerContext {
     const ledger::Catalog& catalog;
     std::int64_t now;  // Unix seconds.
     std::string_view public_url;
+    /// The shard's own later work (the sandbox's automatic payouts); null outside a server.
+    JobScheduler* scheduler = nullptr;
 };
 
 class LedgerJob {

@@ -193,6 +193,7 @@ int serve(const Options& options) {
     cashierd::http::add_backoffice_routes(server);
     cashierd::http::add_admin_routes(server);
     cashierd::http::add_cashier_routes(server);
+    cashierd::http::add_withdrawal_routes(server);
     cashierd::http::add_sandbox_routes(server);
     cashierd::http::add_webhook_routes(server);
     cashierd::http::add_transaction_routes(server);

@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -67,6 +68,18 @@ const Config& ShardRuntime::config() const {
 }
 
 void ShardRuntime::setup(int listen_fd) {
+    // Startup jobs only read the ledger and schedule work: no batch, no commit.
+    for (StartupJobFactory factory : server_.startup_jobs()) {
+        OwnedJob job = factory();
+        LedgerContext context{*ledger_,
+                              server_.global(),
+                              catalog(),
+                              RealClock::instance().unix_seconds(),
+                              server_.config().public_url,
+                              this};
+        job->apply(context);
+        CASHIERD_ASSERT(!ledger_->batch_open());
+    }
     mailbox_.start(loop(), on_message, this);
     CASHIERD_ASSERT(uv_async_init(loop(), &control_, on_control) == 0);
     control_.data = this;
@@ -149,9 +162,35 @@ void ShardRuntime::on_connection_closed(std::uint32_t slot) {
     check_drained();
 }
 
+void ShardRuntime::schedule(std::int64_t due_unix, OwnedJob job) {
+    CASHIERD_ASSERT(job != nullptr);
+    scheduled_.push_back(Scheduled{due_unix, ++scheduled_order_, std::move(job)});
+    std::push_heap(scheduled_.begin(), scheduled_.end(), later_scheduled);
+}
+
+void ShardRuntime::apply_internal(OwnedJob job) {
+    ShardMessage message;
+    message.kind = ShardMessage::Kind::job;
+    message.from = id_;
+    message.internal = true;
+    message.job = std::move(job);
+    apply_job(message);
+}
+
+void ShardRuntime::run_due_jobs() {
+    std::int64_t now = RealClock::instance().unix_seconds();
+    while (!scheduled_.empty() && scheduled_.front().due <= now) {
+        std::pop_heap(scheduled_.begin(), scheduled_.end(), later_scheduled);
+        OwnedJob job = std::move(scheduled_.back().job);
+        scheduled_.pop_back();
+        apply_internal(std::move(job));
+    }
+}
+
 void ShardRuntime::on_sweep(uv_timer_t* timer) {
     auto* runtime = static_cast<ShardRuntime*>(timer->data);
     runtime->refresh_date();
+    if (!runtime->draining_) runtime->run_due_jobs();
     std::uint64_t now = uv_now(runtime->loop());
     runtime->connections_.for_each(
             [now](Connection& connection) { connection.check_deadline(now); });
@@ -221,8 +260,12 @@ void ShardRuntime::apply_job(ShardMessage& message) {
     CASHIERD_ASSERT(message.job != nullptr);
     Status status = ledger_->begin_batch();
     if (status.ok()) {
-        LedgerContext context{*ledger_, server_.global(), catalog(),
-                              RealClock::instance().unix_seconds(), server_.config().public_url};
+        LedgerContext context{*ledger_,
+                              server_.global(),
+                              catalog(),
+                              RealClock::instance().unix_seconds(),
+                              server_.config().public_url,
+                              this};
         message.job->apply(context);
     } else {
         message.job->set_commit_status(status);
@@ -263,6 +306,9 @@ void ShardRuntime::on_iteration(void* context) {
     }
     for (ShardMessage& message : runtime->committing_) {
         if (!status.ok()) message.job->set_commit_status(status);
+        // Nobody waits on the shard's own work; a failed commit left nothing of it behind, and
+        // whatever scheduled it is found again from the ledger at the next start.
+        if (message.internal) continue;
         if (status.ok()) {
             std::size_t next =
                     message.job->next_shard(runtime->id_, runtime->server_.shard_count());
@@ -309,6 +355,11 @@ Server::~Server() {
         request_stop();
         wait();
     }
+}
+
+void Server::add_startup_job(StartupJobFactory factory) {
+    CASHIERD_ASSERT(shards_.empty());
+    startup_jobs_.push_back(factory);
 }
 
 void Server::add_route(Method method, std::string_view pattern, Handler route_handler) {

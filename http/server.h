@@ -61,7 +61,26 @@ struct ShardMessage {
     ConnectionRef reply_to;
     std::uint64_t exchange = 0;
     std::unique_ptr<LedgerJob, LedgerJobDeleter> job;  // With job and job_done.
+    /// A job the shard gave itself (JobScheduler): applied and committed, never answered.
+    bool internal = false;
 };
+
+using OwnedJob = std::unique_ptr<LedgerJob, LedgerJobDeleter>;
+
+/// Work a shard does for its own ledger later, with no request waiting on it: the sandbox's
+/// automatic payouts. Owning shard only. In memory: what must survive a restart is found again
+/// from the ledger by a startup job (Server::add_startup_job).
+class JobScheduler {
+public:
+    virtual ~JobScheduler() = default;
+    /// Applies `job` into this shard's batch at the first sweep at or after `due_unix`. Its
+    /// respond() is never called; a job whose moment has passed must find that out itself.
+    virtual void schedule(std::int64_t due_unix, OwnedJob job) = 0;
+};
+
+/// Makes a job every shard applies once when it starts, before it accepts connections, outside
+/// any batch: it may read the ledger and schedule work, never write.
+using StartupJobFactory = OwnedJob (*)();
 
 enum class HandlerResult : std::uint8_t {
     done,      // The handler responded.
@@ -136,7 +155,7 @@ private:
 
 /// Everything one shard owns. Only that shard's thread touches it, except `mailbox.post()`,
 /// the metrics' relaxed reads and `control_` (uv_async_send).
-class ShardRuntime {
+class ShardRuntime final : public JobScheduler {
 public:
     ShardRuntime(Server& server, ShardId id);
     ~ShardRuntime();
@@ -192,8 +211,25 @@ public:
     /// Owning shard only; valid until the next call.
     const ledger::Catalog& catalog();
 
+    void schedule(std::int64_t due_unix, OwnedJob job) override;
+
 private:
     friend class Server;
+
+    struct Scheduled {
+        std::int64_t due = 0;
+        std::uint64_t order = 0;  // Ties leave in the order they came.
+        OwnedJob job;
+    };
+
+    /// The heap order: the earliest due (then the first scheduled) on top.
+    static bool later_scheduled(const Scheduled& a, const Scheduled& b) {
+        return a.due != b.due ? a.due > b.due : a.order > b.order;
+    }
+
+    /// Applies, as internal jobs, the scheduled jobs that are due.
+    void run_due_jobs();
+    void apply_internal(OwnedJob job);
 
     void setup(int listen_fd);
     void refresh_date();
@@ -214,7 +250,9 @@ private:
     reactor::Shard shard_;
     std::unique_ptr<ledger::ShardLedger> ledger_;
     std::vector<ShardMessage> committing_;  // Jobs applied to the open batch.
-    std::uint64_t outbox_seen_ = 0;         // The last outbox id the dispatcher was told of.
+    std::vector<Scheduled> scheduled_;      // A min-heap on (due, order).
+    std::uint64_t scheduled_order_ = 0;
+    std::uint64_t outbox_seen_ = 0;  // The last outbox id the dispatcher was told of.
     std::shared_ptr<const ledger::Catalog> catalog_;
     reactor::BufferPool pool_;
     JsonReader json_;
@@ -246,6 +284,9 @@ public:
     /// Registers a route before start().
     void add_route(Method method, std::string_view pattern, Handler route_handler);
 
+    /// Registers, before start(), a job every shard applies once as it starts.
+    void add_startup_job(StartupJobFactory factory);
+
     /// Binds the listening sockets and starts every shard; returns once all shards listen.
     /// False with `error` set when the address cannot be bound or the data dir is unusable.
     bool start(std::string& error);
@@ -261,6 +302,8 @@ public:
     const Router& router() const { return router_; }
 
     Handler handler(RouteId route) const { return handlers_[route]; }
+
+    const std::vector<StartupJobFactory>& startup_jobs() const { return startup_jobs_; }
 
     std::uint16_t port() const { return port_; }
 
@@ -301,6 +344,7 @@ private:
     Config config_;
     Router router_;
     std::vector<Handler> handlers_;
+    std::vector<StartupJobFactory> startup_jobs_;
     std::unique_ptr<ledger::GlobalStore> global_;
     std::unique_ptr<providers::JwtVerifier> jwt_;
     std::vector<std::unique_ptr<ShardRuntime>> shards_;
@@ -333,6 +377,9 @@ void add_admin_routes(Server& server);
 
 /// Adds the customer Cashier API (/cashier/methods, deposit, transactions).
 void add_cashier_routes(Server& server);
+
+/// Adds the customer's withdrawal routes (/cashier/withdrawal, .../{id}/cancel).
+void add_withdrawal_routes(Server& server);
 
 /// Adds the sandbox provider's hosted payment page (/sandbox/pay/{id}) and its buttons.
 void add_sandbox_routes(Server& server);

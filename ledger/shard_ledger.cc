@@ -725,6 +725,16 @@ Result<TransitionResult> ShardLedger::transition(const TransitionCommand& comman
     return result;
 }
 
+Status ShardLedger::set_provider_payment_id(TransactionId id,
+                                            std::string_view provider_payment_id) {
+    CASHIERD_ASSERT(batch_.active());
+    Result<std::string_view> stored = batch_.get(transactions_, key_u64(id));
+    if (!stored.ok()) return stored.status();
+    TransactionRecord t = TransactionRecord::decode(stored.value());
+    t.provider_payment_id = provider_payment_id;
+    return put_transaction_record(t, 0);
+}
+
 Status ShardLedger::store_status(const TransactionRecord& t, TxStatus previous) {
     Status status = Status();
     if (previous != t.status) {

@@ -44,6 +44,27 @@ struct PaymentCreation {
     std::string failure_reason;
 };
 
+/// A payout the back office approved: the money leaves to the customer.
+struct PayoutRequest {
+    std::uint64_t transaction_id = 0;
+    std::uint64_t customer_id = 0;
+    std::uint64_t login = 0;
+    std::string_view method;
+    std::string_view amount_text;  // Formatted with the currency's decimals: "250.00".
+    std::string_view currency;
+    std::string_view details_json;  // The customer's payout details (a JSON object), or "".
+    std::string_view public_url;
+    const std::map<std::string, std::string, std::less<>>* settings = nullptr;
+};
+
+struct PayoutCreation {
+    std::string provider_payment_id;  // The payout's id at the provider; its webhooks name it.
+    std::string page_url;             // Where a person plays the provider (sandbox), or empty.
+    /// The module reports the payout itself this many seconds after it was requested (the
+    /// sandbox's automatic delay), or -1: its webhook (or the back office) will.
+    std::int64_t auto_complete_seconds = -1;
+};
+
 /// What a webhook event asks of a transaction, normalized across providers.
 enum class WebhookKind : std::uint8_t {
     succeeded,   // The payment (or payout) was made.
@@ -90,6 +111,12 @@ public:
     virtual std::string_view name() const = 0;
     /// Creates the provider payment for a new transaction. Deterministic for local modules.
     virtual Status create_payment(const PaymentRequest& request, PaymentCreation& out) const = 0;
+
+    /// Requests the payout of an approved withdrawal. Deterministic for local modules: asked
+    /// again for the same request it answers the same (a restart reschedules from it). A module
+    /// that calls its provider over the network does so after the approval's commit, through
+    /// the outbound client, and reports by webhook like any other.
+    virtual Status request_payout(const PayoutRequest& request, PayoutCreation& out) const = 0;
 
     /// False for a module that verifies webhooks but cannot create payments in this build
     /// (stripe, until the outbound HTTPS client): its methods are not offered, and a deposit

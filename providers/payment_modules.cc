@@ -44,6 +44,8 @@ constexpr std::string_view detail_transaction_not_referenced = "transaction_not_
 
 // The reference bank_transfer hands out, "CSH-<transaction id>".
 constexpr std::string_view bank_reference_prefix = "CSH-";
+constexpr std::string_view payout_auto_complete_setting = "payout_auto_complete_seconds";
+constexpr std::uint64_t payout_auto_complete_seconds_max = 86400;
 
 // Keeps the strings' capacity, so a caller reusing one WebhookEvent does not allocate.
 void reset(WebhookEvent& event) {
@@ -150,6 +152,32 @@ public:
         return Status();
     }
 
+    // The same page plays the payout: Pay confirms it, Fail fails it. With the setting
+    // `payout_auto_complete_seconds` (0..86400) the sandbox confirms it by itself after that
+    // delay.
+    Status request_payout(const PayoutRequest& request, PayoutCreation& out) const override {
+        out.provider_payment_id = "sbx_" + std::to_string(request.transaction_id);
+        out.page_url = std::string(request.public_url) + "/sandbox/pay/" +
+                       std::to_string(request.transaction_id);
+        out.auto_complete_seconds = -1;
+        if (request.settings != nullptr) {
+            auto found = request.settings->find(payout_auto_complete_setting);
+            if (found != request.settings->end()) {
+                std::uint64_t seconds = 0;
+                if (!parse_decimal_id(found->second, seconds) && found->second != "0") {
+                    return invalid("payout_auto_complete_seconds_invalid",
+                                   payout_auto_complete_setting);
+                }
+                if (seconds > payout_auto_complete_seconds_max) {
+                    return invalid("payout_auto_complete_seconds_invalid",
+                                   payout_auto_complete_setting);
+                }
+                out.auto_complete_seconds = static_cast<std::int64_t>(seconds);
+            }
+        }
+        return Status();
+    }
+
     // {"id","transaction_id","provider_payment_id"?,"status","amount","currency"}
     Status verify_webhook(const WebhookInput& input, WebhookEvent& out) const override {
         reset(out);
@@ -210,6 +238,14 @@ public:
         return Status();
     }
 
+    // A bank payout is sent by the broker's own bank: the back office confirms it (or the
+    // bank's signed notification quoting the same reference does).
+    Status request_payout(const PayoutRequest& request, PayoutCreation& out) const override {
+        out.provider_payment_id = "CSH-" + std::to_string(request.transaction_id);
+        out.auto_complete_seconds = -1;
+        return Status();
+    }
+
     // {"id","reference","status","amount" (number or decimal string),"currency"}
     Status verify_webhook(const WebhookInput& input, WebhookEvent& out) const override {
         reset(out);
@@ -248,6 +284,11 @@ public:
         // Creating the PaymentIntent (metadata.transaction_id set) waits for the
         // outbound HTTPS client.
         return Status(StatusCode::ret_err_noservice, "stripe_payments_not_available");
+    }
+
+    Status request_payout(const PayoutRequest& /*request*/,
+                          PayoutCreation& /*out*/) const override {
+        return Status(StatusCode::ret_err_noservice, "stripe_payouts_not_available");
     }
 
     bool creates_payments() const override { return false; }

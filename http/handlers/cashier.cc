@@ -7,12 +7,11 @@
 // Thread: handlers on the accepting shard; jobs' apply() on the customer's shard.
 #include <memory>
 
-#include <simdjson.h>
-
 #include "http/auth.h"
 #include "http/deposit_request.h"
 #include "http/handlers/handler_support.h"
 #include "http/ledger_gateway.h"
+#include "http/payment_route.h"
 #include "ledger/eligibility.h"
 #include "providers/payment_module.h"
 #include "reactor/base/clock.h"
@@ -27,45 +26,6 @@ using ledger::Login;
 using ledger::TransactionRecord;
 using ledger::TxStatus;
 using ledger::TxType;
-
-// Loaded and able to create payments: what makes a provider's methods eligible.
-bool module_loaded(std::string_view name) {
-    const providers::PaymentModule* module = providers::find_payment_module(name);
-    return module != nullptr && module->creates_payments();
-}
-
-std::optional<CustomerId> authenticate_customer(Exchange& exchange) {
-    std::string_view token = bearer_token(exchange.request());
-    if (token.empty()) {
-        exchange.respond_error(Status(StatusCode::unauthorized, "bearer_token_required"),
-                               {{"WWW-Authenticate", "Bearer"}});
-        return std::nullopt;
-    }
-    Result<providers::JwtClaims> claims =
-            exchange.shard().server().jwt().verify(token, RealClock::instance().unix_seconds());
-    if (!claims.ok()) {
-        exchange.respond_error(claims.status(), {{"WWW-Authenticate", "Bearer"}});
-        return std::nullopt;
-    }
-    return claims->customer_id;
-}
-
-// The login must exist (400 ACCOUNT_NOT_AVAILABLE) and belong to the customer (403), whichever
-// shard the request landed on: the directory is global.
-bool authorize_login(Exchange& exchange, CustomerId customer, Login login) {
-    Result<CustomerId> owner = exchange.shard().server().global().owner(login);
-    if (!owner.ok()) {
-        exchange.respond_error(owner.status().code() == StatusCode::not_found
-                                       ? Status(StatusCode::account_not_available, "", "login")
-                                       : owner.status());
-        return false;
-    }
-    if (owner.value() != customer) {
-        exchange.respond_error(Status(StatusCode::permission_denied, "", "login"));
-        return false;
-    }
-    return true;
-}
 
 // A limit as a JSON number, or null when there is none.
 void write_limit(JsonWriter& json, std::string_view key, std::int64_t amount,
@@ -185,104 +145,41 @@ public:
     TransactionRecord request;  // id, status and payment fields are set here.
 
     void apply(LedgerContext& context) override {
-        Result<CustomerRecord> customer = context.ledger.customer(request.customer_id);
-        if (!customer.ok()) {
-            status_ = Status(StatusCode::customer_not_found);
-            return;
-        }
-        Result<AccountRecord> account = context.ledger.account(request.login);
-        if (!account.ok()) {
-            status_ = Status(StatusCode::account_not_available, "", "login");
-            return;
-        }
-        if (account->customer_id != request.customer_id) {
-            status_ = Status(StatusCode::permission_denied, "", "login");
-            return;
-        }
+        CustomerRecord customer;
+        AccountRecord account;
+        status_ = load_payer(context, request.customer_id, request.login, customer, account);
+        if (!status_.ok()) return;
         // A retry answers with the original transaction whatever changed since (a provider
         // disabled, a limit moved): the money question was settled the first time.
-        if (!request.idempotency_key.empty()) {
-            auto found = context.ledger.find_by_idempotency_key(request.customer_id,
-                                                                request.idempotency_key);
-            if (!found.ok()) {
-                status_ = found.status();
-                return;
-            }
-            if (found.value()) {
-                ledger::IdempotencyMatch match = ledger::compare_request(*found.value(), request);
-                if (match != ledger::IdempotencyMatch::same) {
-                    status_ = Status(StatusCode::ret_err_duplicate,
-                                     ledger::idempotency_match_name(match), "idempotency_key");
-                    return;
-                }
-                transaction_ = *found.value();
-                replayed_ = true;
-                return;
-            }
-        }
-        const ledger::Catalog& catalog = context.catalog;
-        if (!account->enabled) {
-            status_ = Status(StatusCode::account_not_available, "account_disabled", "login");
+        std::optional<TransactionRecord> replay;
+        status_ = find_replay(context, request, replay);
+        if (!status_.ok()) return;
+        if (replay) {
+            transaction_ = std::move(*replay);
+            replayed_ = true;
             return;
         }
-        auto group = catalog.groups.find(account->group);
-        if (group == catalog.groups.end() || !group->second.enabled) {
-            status_ = Status(StatusCode::group_not_available);
+        Result<ledger::EligibleMethod> route =
+                choose_method(context, customer, account, request, ledger::MethodType::deposit);
+        if (!route.ok()) {
+            status_ = route.status();
             return;
         }
-        if (!customer->deposit_allowed) {
-            status_ = Status(StatusCode::deposit_not_allowed);
-            return;
-        }
-        if (request.currency != account->currency) {
-            status_ = Status(StatusCode::currency_conversion_required, "", "currency");
-            return;
-        }
-        auto provider = catalog.providers.find(request.provider);
-        if (provider == catalog.providers.end() || !provider->second.enabled) {
-            status_ = Status(StatusCode::payment_method_not_available, "", "provider");
-            return;
-        }
+        const ledger::EligibleMethod* chosen = &route.value();
         const providers::PaymentModule* module =
-                providers::find_payment_module(provider->second.module);
-        if (module == nullptr || !module->creates_payments()) {
-            status_ = Status(StatusCode::ret_err_noservice, "provider_module_not_loaded");
-            return;
-        }
-        ledger::EligibilityQuery query{catalog, customer.value(), account.value(),
-                                       ledger::MethodType::deposit, module_loaded};
-        const ledger::EligibleMethod* chosen = nullptr;
-        std::vector<ledger::EligibleMethod> eligible = ledger::eligible_methods(query);
-        for (const ledger::EligibleMethod& m : eligible) {
-            if (m.provider->code != request.provider) continue;
-            if (!request.method.empty() && m.method->method != request.method) continue;
-            chosen = &m;
-            break;
-        }
-        if (chosen == nullptr) {
-            status_ = Status(StatusCode::payment_method_not_available, "", "method");
-            return;
-        }
-        if (chosen->min_amount > 0 && request.amount < chosen->min_amount) {
-            status_ = Status(StatusCode::invalid_data, "amount_below_minimum", "amount");
-            return;
-        }
-        if (chosen->max_amount > 0 && request.amount > chosen->max_amount) {
-            status_ = Status(StatusCode::invalid_data, "amount_above_maximum", "amount");
-            return;
-        }
+                providers::find_payment_module(chosen->provider->module);
 
         TransactionRecord& t = request;
         t.id = context.ledger.next_transaction_id();
         t.type = TxType::deposit;
         t.method = chosen->method->method;
-        t.account_currency = account->currency;
+        t.account_currency = account.currency;
         t.converted_amount = t.amount;
         t.conversion_rate = "1.0";
         t.created_time = t.updated_time = context.now;
 
         std::map<std::string, std::string, std::less<>> settings =
-                string_settings(chosen->provider->settings_json);
+                provider_settings(chosen->provider->settings_json);
         char amount_text[ledger::amount_text_bytes_max];
         std::optional<ledger::Currency> currency = ledger::find_currency(t.currency);
         std::size_t amount_length =
@@ -350,24 +247,6 @@ public:
     }
 
 private:
-    // The provider's string settings (bank details and the like) for its module.
-    static std::map<std::string, std::string, std::less<>> string_settings(
-            const std::string& settings_json) {
-        std::map<std::string, std::string, std::less<>> settings;
-        simdjson::dom::parser parser;
-        simdjson::dom::object object;
-        if (parser.parse(settings_json).get_object().get(object) != simdjson::SUCCESS) {
-            return settings;
-        }
-        for (auto field : object) {
-            std::string_view value;
-            if (field.value.get_string().get(value) == simdjson::SUCCESS) {
-                settings.emplace(std::string(field.key), std::string(value));
-            }
-        }
-        return settings;
-    }
-
     Status status_;
     TransactionRecord transaction_;
     bool replayed_ = false;

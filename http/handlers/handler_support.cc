@@ -1,6 +1,7 @@
 #include "http/handlers/handler_support.h"
 
 #include "http/auth.h"
+#include "reactor/base/clock.h"
 
 namespace cashierd::http {
 namespace {
@@ -176,6 +177,38 @@ bool read_transaction_filters(Exchange& exchange, std::optional<ledger::TxType>&
             exchange.respond_error(Status(StatusCode::invalid_data, "status_unknown", "status"));
             return false;
         }
+    }
+    return true;
+}
+
+std::optional<ledger::CustomerId> authenticate_customer(Exchange& exchange) {
+    std::string_view token = bearer_token(exchange.request());
+    if (token.empty()) {
+        exchange.respond_error(Status(StatusCode::unauthorized, "bearer_token_required"),
+                               {{"WWW-Authenticate", "Bearer"}});
+        return std::nullopt;
+    }
+    Result<providers::JwtClaims> claims =
+            exchange.shard().server().jwt().verify(token, RealClock::instance().unix_seconds());
+    if (!claims.ok()) {
+        exchange.respond_error(claims.status(), {{"WWW-Authenticate", "Bearer"}});
+        return std::nullopt;
+    }
+    return claims->customer_id;
+}
+
+bool authorize_login(Exchange& exchange, ledger::CustomerId customer, ledger::Login login,
+                     std::string_view field) {
+    Result<ledger::CustomerId> owner = exchange.shard().server().global().owner(login);
+    if (!owner.ok()) {
+        exchange.respond_error(owner.status().code() == StatusCode::not_found
+                                       ? Status(StatusCode::account_not_available, "", field)
+                                       : owner.status());
+        return false;
+    }
+    if (owner.value() != customer) {
+        exchange.respond_error(Status(StatusCode::permission_denied, "", field));
+        return false;
     }
     return true;
 }

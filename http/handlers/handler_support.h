@@ -64,4 +64,15 @@ bool read_transaction_filters(Exchange& exchange, std::optional<ledger::TxType>&
 /// An actor name for history records: "manager#<index>" (never the token itself).
 std::string manager_actor(std::size_t index);
 
+/// The customer of the request's JWT (Authorization: Bearer), or answers 401 UNAUTHORIZED
+/// (with WWW-Authenticate) and returns nothing.
+std::optional<ledger::CustomerId> authenticate_customer(Exchange& exchange);
+
+/// The login must exist (400 ACCOUNT_NOT_AVAILABLE) and belong to the customer (403
+/// PERMISSION_DENIED), whichever shard the request landed on: the directory is global. Answers
+/// and returns false otherwise. `field` names the login in the error (static storage: seed
+/// 001 calls it `accountId`).
+bool authorize_login(Exchange& exchange, ledger::CustomerId customer, ledger::Login login,
+                     std::string_view field = "login");
+
 }  // namespace cashierd::http

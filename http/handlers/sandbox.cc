@@ -7,11 +7,17 @@
 // deposit's success or failure URL).
 // Thread: handlers on the accepting shard; the jobs on the shard that owns the transaction
 // (a transaction id, like a customer id, tells its shard by id mod N).
+#include "http/handlers/sandbox.h"
+
+#include <cstdint>
 #include <memory>
+#include <span>
+#include <vector>
 
 #include "http/handlers/handler_support.h"
 #include "http/handlers/webhook.h"
 #include "http/ledger_gateway.h"
+#include "http/payment_route.h"
 #include "providers/webhook_signature.h"
 #include "reactor/base/log.h"
 
@@ -46,6 +52,53 @@ bool is_sandbox_payment(const ledger::TransactionRecord& t) {
     return t.provider_payment_id == "sbx_" + std::to_string(t.id);
 }
 
+// Plays the sandbox provider for payment or payout `t`: writes its webhook body with `status`
+// (succeeded | failed | cancelled), signs it with the provider's secret, and applies it exactly
+// as POST /cashier/webhook/{provider} would.
+Status deliver_sandbox_event(LedgerContext& context, const ledger::TransactionRecord& t,
+                             std::string_view status, ledger::ProviderEventResult& out) {
+    auto provider = context.catalog.providers.find(t.provider);
+    const providers::PaymentModule* module =
+            provider == context.catalog.providers.end()
+                    ? nullptr
+                    : providers::find_payment_module(provider->second.module);
+    if (module == nullptr) {
+        return Status(StatusCode::ret_err_noservice, "provider_module_not_loaded");
+    }
+    // The provider's side: its webhook body for this payment, signed now.
+    std::string body;
+    JsonWriter json(body);
+    json.begin_object();
+    json.field("id", "evt_sbx_" + std::to_string(t.id) + "_" + std::string(status));
+    json.key("transaction_id").uint64(t.id);
+    json.field("provider_payment_id", t.provider_payment_id);
+    json.field("status", status);
+    write_amount(json, "amount", t.amount, t.currency);
+    json.field("currency", t.currency);
+    json.end_object();
+    std::string signature =
+            providers::sign_webhook(provider->second.webhook_secret, context.now, body);
+    // cashierd's side: exactly what POST /cashier/webhook/{provider} does with it.
+    providers::WebhookHeader header{"X-Cashier-Signature", signature};
+    providers::WebhookInput input;
+    input.headers = std::span(&header, 1);
+    input.body = body;
+    input.secret = provider->second.webhook_secret;
+    input.now = context.now;
+    providers::WebhookEvent event;
+    Status verified = module->verify_webhook(input, event);
+    if (!verified.ok()) return verified;
+    ledger::ProviderEventCommand command = provider_event_command(t.provider, std::move(event));
+    command.now = context.now;
+    Result<ledger::ProviderEventResult> result = context.ledger.apply_provider_event(command);
+    if (!result.ok()) return result.status();
+    out = std::move(result.value());
+    return Status();
+}
+
+constexpr std::string_view payment_actions[] = {"pay", "fail", "cancel"};
+constexpr std::string_view payout_actions[] = {"pay", "fail"};
+
 class SandboxPageJob final : public LedgerJob {
 public:
     ledger::TransactionId id = 0;
@@ -68,10 +121,13 @@ public:
         char amount[ledger::amount_text_bytes_max];
         std::size_t length =
                 ledger::format_amount(t.amount, currency ? currency->exponent : 2, amount);
-        body.append(
-                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                "<title>Sandbox payment</title></head><body><h1>Sandbox payment</h1><dl>"
-                "<dt>Payment</dt><dd id=\"payment\">");
+        const bool payout = t.type == ledger::TxType::withdrawal;
+        const std::string_view title = payout ? "Sandbox payout" : "Sandbox payment";
+        body.append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
+        body.append(title);
+        body.append("</title></head><body><h1>");
+        body.append(title);
+        body.append("</h1><dl><dt>Payment</dt><dd id=\"payment\">");
         append_html_escaped(body, t.provider_payment_id);
         body.append("</dd><dt>Amount</dt><dd id=\"amount\">");
         body.append(amount, length);
@@ -83,7 +139,11 @@ public:
         append_html_escaped(body, ledger::tx_status_name(t.status));
         body.append("</dd></dl>");
         if (t.status == ledger::TxStatus::pending_payment) {
-            for (std::string_view action : {"pay", "fail", "cancel"}) {
+            // A payout is made or it fails; only a payment can be cancelled by its payer.
+            const std::span<const std::string_view> actions =
+                    payout ? std::span<const std::string_view>(payout_actions)
+                           : std::span<const std::string_view>(payment_actions);
+            for (std::string_view action : actions) {
                 body.append("<form method=\"post\" action=\"/sandbox/pay/");
                 body.append(std::to_string(t.id));
                 body.push_back('/');
@@ -117,47 +177,7 @@ public:
             status_ = Status(StatusCode::not_found, "payment_not_found");
             return;
         }
-        const ledger::TransactionRecord& t = found.value();
-        auto provider = context.catalog.providers.find(t.provider);
-        const providers::PaymentModule* module =
-                provider == context.catalog.providers.end()
-                        ? nullptr
-                        : providers::find_payment_module(provider->second.module);
-        if (module == nullptr) {
-            status_ = Status(StatusCode::ret_err_noservice, "provider_module_not_loaded");
-            return;
-        }
-        // The provider's side: its webhook body for this payment, signed now.
-        std::string body;
-        JsonWriter json(body);
-        json.begin_object();
-        json.field("id", "evt_sbx_" + std::to_string(t.id) + "_" + std::string(status));
-        json.key("transaction_id").uint64(t.id);
-        json.field("provider_payment_id", t.provider_payment_id);
-        json.field("status", status);
-        write_amount(json, "amount", t.amount, t.currency);
-        json.field("currency", t.currency);
-        json.end_object();
-        std::string signature =
-                providers::sign_webhook(provider->second.webhook_secret, context.now, body);
-        // cashierd's side: exactly what POST /cashier/webhook/{provider} does with it.
-        providers::WebhookHeader header{"X-Cashier-Signature", signature};
-        providers::WebhookInput input;
-        input.headers = std::span(&header, 1);
-        input.body = body;
-        input.secret = provider->second.webhook_secret;
-        input.now = context.now;
-        providers::WebhookEvent event;
-        status_ = module->verify_webhook(input, event);
-        if (!status_.ok()) return;
-        ledger::ProviderEventCommand command = provider_event_command(t.provider, std::move(event));
-        command.now = context.now;
-        Result<ledger::ProviderEventResult> result = context.ledger.apply_provider_event(command);
-        if (!result.ok()) {
-            status_ = result.status();
-            return;
-        }
-        result_ = std::move(result.value());
+        status_ = deliver_sandbox_event(context, found.value(), status, result_);
     }
 
     void respond(Exchange& exchange) override {
@@ -180,6 +200,67 @@ private:
     Status status_;
     ledger::ProviderEventResult result_;
 };
+
+// The sandbox's automatic payout (setting payout_auto_complete_seconds): its success webhook,
+// delivered when the delay has passed, if the payout still waits for it.
+class AutoPayoutJob final : public LedgerJob {
+public:
+    explicit AutoPayoutJob(ledger::TransactionId id) : id_(id) {}
+
+    void apply(LedgerContext& context) override {
+        Result<ledger::TransactionRecord> found = context.ledger.transaction(id_);
+        if (!found.ok() || !is_sandbox_payment(found.value()) ||
+            found->type != ledger::TxType::withdrawal ||
+            found->status != ledger::TxStatus::pending_payment) {
+            return;  // Settled meanwhile (by the page, a webhook or the back office).
+        }
+        ledger::ProviderEventResult result;
+        Status status = deliver_sandbox_event(context, found.value(), "succeeded", result);
+        if (!status.ok()) {
+            log::warn(
+                    "sandbox automatic payout failed",
+                    {{"transaction_id", static_cast<std::int64_t>(id_)}, {"error", status.name()}});
+        }
+    }
+
+    void respond(Exchange& /*exchange*/) override {}
+
+private:
+    ledger::TransactionId id_;
+};
+
+// At start: the sandbox payouts approved before a restart are scheduled again, from the time
+// they were approved (their last status change).
+class RecoverPayoutsJob final : public LedgerJob {
+public:
+    void apply(LedgerContext& context) override {
+        if (context.scheduler == nullptr) return;
+        ledger::TransactionFilter filter;
+        filter.type = ledger::TxType::withdrawal;
+        filter.status = ledger::TxStatus::pending_payment;
+        filter.limit = SIZE_MAX;
+        Result<std::vector<ledger::TransactionRecord>> pending =
+                context.ledger.all_transactions(filter);
+        if (!pending.ok()) {
+            log::warn("sandbox payouts not rescheduled", {{"error", pending.status().name()}});
+            return;
+        }
+        for (const ledger::TransactionRecord& t : pending.value()) {
+            if (!is_sandbox_payment(t)) continue;
+            providers::PayoutCreation creation;
+            if (!request_payout(context, t, creation).ok()) continue;
+            if (creation.auto_complete_seconds < 0) continue;
+            context.scheduler->schedule(t.updated_time + creation.auto_complete_seconds,
+                                        make_sandbox_payout_job(t.id));
+        }
+    }
+
+    void respond(Exchange& /*exchange*/) override {}
+};
+
+OwnedJob make_recover_payouts_job() {
+    return OwnedJob(new RecoverPayoutsJob());
+}
 
 HandlerResult sandbox_action(Exchange& exchange) {
     std::optional<std::uint64_t> id = parse_id(exchange.params()[0]);
@@ -212,7 +293,12 @@ HandlerResult sandbox_page(Exchange& exchange) {
 
 }  // namespace
 
+OwnedJob make_sandbox_payout_job(ledger::TransactionId id) {
+    return OwnedJob(new AutoPayoutJob(id));
+}
+
 void add_sandbox_routes(Server& server) {
+    server.add_startup_job(make_recover_payouts_job);
     server.add_route(Method::get, "/sandbox/pay/{id}", sandbox_page);
     server.add_route(Method::post, "/sandbox/pay/{id}/{action}", sandbox_action);
 }

@@ -1,7 +1,9 @@
 // The back office's view of transactions and its actions on them (manager token):
 //   GET  /admin/transactions?status=&type=&login=&limit=&cursor=
 //   GET  /admin/transactions/{id}            the transaction and its status changes (who, why)
-//   POST /admin/transactions/{id}/{action}   approve | reject | recredit | refund | chargeback
+//   POST /admin/transactions/{id}/{action}   approve | reject | recredit | refund | chargeback |
+//                                            confirm_payout | fail_payout
+// Approving a withdrawal asks its provider module for the payout in the same step.
 // A listing without a login visits every shard in turn (LedgerJob::next_shard) and merges;
 // everything else runs on the one shard that owns the transaction or the login's customer.
 // Thread: handlers on the accepting shard; jobs' apply() on the owning shard(s).
@@ -9,7 +11,9 @@
 #include <memory>
 
 #include "http/handlers/handler_support.h"
+#include "http/handlers/sandbox.h"
 #include "http/ledger_gateway.h"
+#include "http/payment_route.h"
 #include "ledger/lifecycle.h"
 
 namespace cashierd::http {
@@ -172,7 +176,15 @@ HandlerResult get_transaction(Exchange& exchange) {
 
 // POST /admin/transactions/{id}/{action}
 
-enum class Action : std::uint8_t { approve, reject, recredit, refund, chargeback };
+enum class Action : std::uint8_t {
+    approve,
+    reject,
+    recredit,
+    refund,
+    chargeback,
+    confirm_payout,
+    fail_payout
+};
 
 std::optional<Action> parse_action(std::string_view text) {
     if (text == "approve") return Action::approve;
@@ -180,6 +192,8 @@ std::optional<Action> parse_action(std::string_view text) {
     if (text == "recredit") return Action::recredit;
     if (text == "refund") return Action::refund;
     if (text == "chargeback") return Action::chargeback;
+    if (text == "confirm_payout") return Action::confirm_payout;
+    if (text == "fail_payout") return Action::fail_payout;
     return std::nullopt;
 }
 
@@ -207,6 +221,15 @@ std::optional<ActionEdge> action_edge(Action action, TxType type) {
             return std::nullopt;
         case Action::chargeback:
             if (deposit) return ActionEdge{TxStatus::credited, TxStatus::chargeback};
+            return std::nullopt;
+        // A payout the provider does not report by itself (a bank transfer the broker's bank
+        // sent), or one the back office settles by hand.
+        case Action::confirm_payout:
+            if (!deposit)
+                return ActionEdge{TxStatus::pending_payment, TxStatus::provider_confirmed};
+            return std::nullopt;
+        case Action::fail_payout:
+            if (!deposit) return ActionEdge{TxStatus::pending_payment, TxStatus::failed};
             return std::nullopt;
     }
     return std::nullopt;
@@ -243,7 +266,17 @@ public:
             status_ = Status(StatusCode::transition_not_allowed, from_status(found->status));
             return;
         }
-        ledger::TransitionCommand command{id, edge->to, actor, comment, {}, context.now};
+        // An approved withdrawal is paid out: the provider module is asked first, so a module
+        // that refuses leaves the withdrawal in review with its hold.
+        bool payout = found->type == TxType::withdrawal && edge->to == TxStatus::pending_payment;
+        providers::PayoutCreation creation;
+        if (payout) {
+            status_ = request_payout(context, found.value(), creation);
+            if (!status_.ok()) return;
+        }
+        std::string_view reason = action == Action::fail_payout ? "payout_failed" : "";
+        ledger::TransitionCommand command{id,         edge->to, actor, comment, std::string(reason),
+                                          context.now};
         Result<ledger::TransitionResult> moved = context.ledger.transition(command);
         if (!moved.ok()) {
             status_ = moved.status();
@@ -252,6 +285,7 @@ public:
         switch (moved->outcome) {
             case ledger::TransitionOutcome::applied:
                 transaction_ = std::move(moved->transaction);
+                if (payout) status_ = start_payout(context, creation);
                 return;
             case ledger::TransitionOutcome::account_unavailable:
                 status_ = Status(StatusCode::account_not_available, "account_disabled", "login");
@@ -277,6 +311,18 @@ public:
     }
 
 private:
+    Status start_payout(LedgerContext& context, const providers::PayoutCreation& creation) {
+        Status status = context.ledger.set_provider_payment_id(transaction_.id,
+                                                               creation.provider_payment_id);
+        if (!status.ok()) return status;
+        transaction_.provider_payment_id = creation.provider_payment_id;
+        if (creation.auto_complete_seconds >= 0 && context.scheduler != nullptr) {
+            context.scheduler->schedule(context.now + creation.auto_complete_seconds,
+                                        make_sandbox_payout_job(transaction_.id));
+        }
+        return Status();
+    }
+
     Status status_;
     TransactionRecord transaction_;
 };

@@ -38,39 +38,6 @@ constexpr std::string_view workflow_terminate = "B2B\\TCA\\Wizards\\Workflow\\Te
 constexpr std::string_view code_template = "Withdraw_Confirm";
 constexpr std::size_t code_bytes_max = 64;
 
-// The same rules as the Cashier API's (cashier.cc): a valid customer JWT, and a login that
-// exists (400 ACCOUNT_NOT_AVAILABLE) and belongs to the customer (403), named by `field`.
-std::optional<CustomerId> authenticate_customer(Exchange& exchange) {
-    std::string_view token = bearer_token(exchange.request());
-    if (token.empty()) {
-        exchange.respond_error(Status(StatusCode::unauthorized, "bearer_token_required"),
-                               {{"WWW-Authenticate", "Bearer"}});
-        return std::nullopt;
-    }
-    Result<providers::JwtClaims> claims =
-            exchange.shard().server().jwt().verify(token, RealClock::instance().unix_seconds());
-    if (!claims.ok()) {
-        exchange.respond_error(claims.status(), {{"WWW-Authenticate", "Bearer"}});
-        return std::nullopt;
-    }
-    return claims->customer_id;
-}
-
-bool authorize_login(Exchange& exchange, CustomerId customer, Login login, std::string_view field) {
-    Result<CustomerId> owner = exchange.shard().server().global().owner(login);
-    if (!owner.ok()) {
-        exchange.respond_error(owner.status().code() == StatusCode::not_found
-                                       ? Status(StatusCode::account_not_available, "", field)
-                                       : owner.status());
-        return false;
-    }
-    if (owner.value() != customer) {
-        exchange.respond_error(Status(StatusCode::permission_denied, "", field));
-        return false;
-    }
-    return true;
-}
-
 // A version 4 UUID from the crypto module's RNG, in canonical lower-case text.
 std::string new_uuid() {
     std::array<std::uint8_t, 16> bytes{};

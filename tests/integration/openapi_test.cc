@@ -227,7 +227,6 @@ TEST_F(OpenApiTest, EveryDocumentedErrorCodeHasItsHttpStatus) {
 }
 
 TEST_F(OpenApiTest, EveryOperationIsServedExactlyWhenNotPlanned) {
-    std::size_t planned = 0;
     std::size_t served = 0;
     for (const Operation& operation : operations()) {
         std::string path = operation.path;
@@ -243,7 +242,6 @@ TEST_F(OpenApiTest, EveryOperationIsServedExactlyWhenNotPlanned) {
                 (response.status == 404 &&
                  response.body == R"({"error":"NOT_FOUND","message":"Not found: no such route"})");
         if (operation.planned) {
-            ++planned;
             EXPECT_TRUE(no_route)
                     << method << " " << path << " is marked planned but answers " << response.status
                     << " " << response.body
@@ -253,8 +251,9 @@ TEST_F(OpenApiTest, EveryOperationIsServedExactlyWhenNotPlanned) {
             EXPECT_FALSE(no_route) << method << " " << path << " is documented but not served";
         }
     }
+    // Planned operations come and go with the milestones (there may be none); the served ones
+    // guard against an empty walk.
     EXPECT_GT(served, 5u);
-    EXPECT_GT(planned, 0u);
 }
 
 // True if the attribute value starting at `at` names another host ("http://", "https://",

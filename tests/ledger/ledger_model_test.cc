@@ -2,9 +2,11 @@
 // ShardLedger and against a trivial in-memory model, compared after every step, including
 // batches that abort and a ledger reopened from disk. The seed is printed; CASHIERD_TEST_SEED
 // replays one.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <random>
 #include <string>
@@ -26,6 +28,7 @@ struct ModelAccount {
     bool enabled = true;
     std::int64_t balance = 0;
     std::int64_t bonus = 0;
+    std::int64_t held = 0;  // Sum of the withdrawals in manual_review.
     std::vector<std::int64_t> balance_deltas;
     std::vector<std::int64_t> bonus_deltas;
 };
@@ -49,7 +52,38 @@ public:
     // (customer, idempotency key) -> the transaction it created.
     std::map<std::pair<CustomerId, std::string>, ModelTransaction> keyed;
     std::map<CustomerId, std::vector<TransactionId>> transactions;  // Oldest first.
+
+    struct Withdrawal {
+        Login login;
+        std::int64_t amount;
+        TxStatus status;
+    };
+
+    std::map<TransactionId, Withdrawal> withdrawals;
 };
+
+// What a withdrawal's status change does in the model (SPEC §4): nothing when the lifecycle
+// has no such edge; else the hold and balance effects, and a history entry when the balance
+// moves. Written from the spec's words, not from ledger/lifecycle.cc.
+bool model_withdrawal_step(ModelAccount& account, Model::Withdrawal& w, TxStatus to) {
+    using enum TxStatus;
+    if (w.status == manual_review && to == pending_payment) {
+        account.held -= w.amount;
+        account.balance -= w.amount;
+        account.balance_deltas.push_back(-w.amount);
+        account.bonus_deltas.push_back(0);
+    } else if (w.status == manual_review && to == cancelled) {
+        account.held -= w.amount;
+    } else if (w.status == pending_payment && to == failed) {
+        account.balance += w.amount;
+        account.balance_deltas.push_back(w.amount);
+        account.bonus_deltas.push_back(0);
+    } else if (!(w.status == pending_payment && to == provider_confirmed)) {
+        return false;
+    }
+    w.status = to;
+    return true;
+}
 
 constexpr std::uint32_t shard_count = 3;
 constexpr std::uint32_t shard = 1;
@@ -101,6 +135,9 @@ protected:
             ASSERT_EQ(account.balance, expected.balance)
                     << "login " << account.login << " step " << step;
             ASSERT_EQ(account.bonus, expected.bonus) << "step " << step;
+            ASSERT_EQ(account.held, expected.held) << "login " << account.login << " step " << step;
+            ASSERT_GE(account.available(), std::min<std::int64_t>(0, account.balance))
+                    << "step " << step;
             ASSERT_EQ(account.enabled, expected.enabled) << "step " << step;
             ASSERT_EQ(account.customer_id, expected.customer) << "step " << step;
             if (!with_history) continue;
@@ -140,6 +177,8 @@ TEST_F(LedgerModelTest, RandomCommandsMatchTheModel) {
 
     Model committed;
     Model pending = committed;
+    std::uint64_t withdrawals_created = 0;  // Counted in batches that may abort: a floor only.
+    std::uint64_t withdrawal_steps = 0;
     const HistoryType types[] = {HistoryType::deposit, HistoryType::withdraw,
                                  HistoryType::deposit_nonwithdrawable_bonus,
                                  HistoryType::withdraw_nonwithdrawable_bonus};
@@ -147,6 +186,61 @@ TEST_F(LedgerModelTest, RandomCommandsMatchTheModel) {
         ASSERT_TRUE(ledger_->begin_batch().ok());
         std::uint64_t commands = 1 + pick(8);
         for (std::uint64_t c = 0; c < commands; ++c) {
+            if (pick(4) == 0 && !pending.withdrawals.empty() && pick(2) == 0) {
+                // A status change of some withdrawal, legal or not.
+                auto it = pending.withdrawals.begin();
+                std::advance(it, static_cast<long>(pick(pending.withdrawals.size())));
+                const TxStatus targets[] = {TxStatus::pending_payment, TxStatus::cancelled,
+                                            TxStatus::failed,          TxStatus::provider_confirmed,
+                                            TxStatus::credited,        TxStatus::refunded};
+                TransitionCommand command{it->first,   targets[pick(std::size(targets))],
+                                          "manager#1", "model",
+                                          "",          static_cast<std::int64_t>(step)};
+                auto moved = ledger_->transition(command);
+                ASSERT_TRUE(moved.ok()) << moved.status().detail();
+                Model::Withdrawal& w = it->second;
+                bool legal = model_withdrawal_step(pending.accounts[w.login], w, command.to);
+                ASSERT_EQ(moved->outcome == TransitionOutcome::applied, legal)
+                        << "step " << step << " to " << tx_status_name(command.to);
+                ASSERT_EQ(moved->transaction.status, w.status) << "step " << step;
+                if (legal) ++withdrawal_steps;
+                continue;
+            }
+            if (pick(4) == 0) {
+                // A withdrawal request against the available balance.
+                Login login = 1000 + pick(6);
+                auto account = pending.accounts.find(login);
+                TransactionRecord t;
+                t.customer_id = account == pending.accounts.end() ? shard_count + shard
+                                                                  : account->second.customer;
+                t.login = login;
+                t.type = TxType::withdrawal;
+                t.provider = "sandbox";
+                t.method = "card_payout";
+                t.amount = t.converted_amount = 1 + static_cast<std::int64_t>(pick(3000));
+                t.currency = t.account_currency = "USD";
+                t.id = ledger_->next_transaction_id();
+                auto created = ledger_->create_withdrawal(t);
+                ASSERT_TRUE(created.ok()) << created.status().detail();
+                Outcome expected = Outcome::created;
+                if (account == pending.accounts.end()) {
+                    expected = Outcome::account_not_found;
+                } else if (!account->second.enabled) {
+                    expected = Outcome::account_disabled;
+                } else if (t.amount > account->second.balance - account->second.held) {
+                    expected = Outcome::insufficient_funds;
+                }
+                ASSERT_EQ(static_cast<int>(created.value()), static_cast<int>(expected))
+                        << "step " << step;
+                if (expected != Outcome::created) continue;
+                ASSERT_EQ(t.status, TxStatus::manual_review);
+                account->second.held += t.amount;
+                pending.transactions[t.customer_id].push_back(t.id);
+                pending.withdrawals[t.id] =
+                        Model::Withdrawal{login, t.amount, TxStatus::manual_review};
+                ++withdrawals_created;
+                continue;
+            }
             if (pick(4) == 0) {
                 // A deposit transaction, keyed half of the time with a small key space so
                 // retries (same and different requests) are frequent.
@@ -230,7 +324,9 @@ TEST_F(LedgerModelTest, RandomCommandsMatchTheModel) {
             bool debit = command.type == HistoryType::withdraw ||
                          command.type == HistoryType::withdraw_nonwithdrawable_bonus;
             std::int64_t& target = bonus ? model.bonus : model.balance;
-            if (debit && command.amount > target) {
+            // Holds are not available to a changebalance withdrawal either.
+            std::int64_t available = bonus ? model.bonus : model.balance - model.held;
+            if (debit && command.amount > available) {
                 ASSERT_EQ(result->outcome, Outcome::insufficient_funds) << "step " << step;
                 continue;
             }
@@ -260,6 +356,9 @@ TEST_F(LedgerModelTest, RandomCommandsMatchTheModel) {
             return;
         }
     }
+    // The walk must have exercised the holds, not only refused them.
+    EXPECT_GT(withdrawals_created, 100u);
+    EXPECT_GT(withdrawal_steps, 100u);
 }
 
 TEST_F(LedgerModelTest, IdsTellTheirShardAndSurviveReopen) {
