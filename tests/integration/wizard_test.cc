@@ -34,14 +34,16 @@ const char* world_json =
         R"("customers":[{"id":1,"brand":"demo","country":"GB"},)"
         R"({"id":2,"brand":"demo","country":"GB"},{"id":3,"brand":"demo","country":"GB"},)"
         R"({"id":4,"brand":"demo","country":"GB"},{"id":5,"brand":"demo","country":"GB"},)"
-        R"({"id":6,"brand":"demo","country":"GB"},{"id":7,"brand":"demo","country":"GB"}],)"
+        R"({"id":6,"brand":"demo","country":"GB"},{"id":7,"brand":"demo","country":"GB"},)"
+        R"({"id":8,"brand":"demo","country":"GB"}],)"
         R"("accounts":[{"login":1001,"customer_id":1,"group":"usd"},)"
         R"({"login":1002,"customer_id":2,"group":"usd"},)"
         R"({"login":1003,"customer_id":3,"group":"usd"},)"
         R"({"login":1004,"customer_id":4,"group":"usd"},)"
         R"({"login":1005,"customer_id":5,"group":"usd"},)"
         R"({"login":1006,"customer_id":6,"group":"usd"},)"
-        R"({"login":1007,"customer_id":7,"group":"usd"}])";
+        R"({"login":1007,"customer_id":7,"group":"usd"},)"
+        R"({"login":1008,"customer_id":8,"group":"usd"}])";
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
@@ -58,7 +60,8 @@ protected:
         put_customer(4, "google", std::string(R"("totp_secret":")") + totp_secret + "\"");
         put_customer(6, "email", R"("email":"eve@example.com")");
         put_customer(7, "email", R"("email":"max@example.com")");
-        for (int login = 1001; login <= 1007; ++login) {
+        put_customer(8, "sms", R"("phone":"+447700900888")");
+        for (int login = 1001; login <= 1008; ++login) {
             HttpResponse r = http_request(port(), "POST",
                                           "/webserv/traders/" + std::to_string(login) +
                                                   "/changebalance?token=" + manager_token,
@@ -337,6 +340,40 @@ TEST_F(WizardTest, ARepostedRequestReplacesTheCodeButNotTheAttempts) {
         EXPECT_EQ(json_field(confirm(6, uuid, first).body, "error"), "INVALID_CODE");
         EXPECT_EQ(json_field(confirm(6, uuid, second).body, "error"), "WIZARD_EXPIRED");
     }
+}
+
+TEST_F(WizardTest, AWizardIssuesAtMostFiveCodes) {
+    std::string uuid = new_wizard(3);
+    for (int i = 0; i < 5; ++i) {
+        HttpResponse r = request(3, request_body(1003, uuid, "1.00"));
+        ASSERT_EQ(r.status, 200) << i << " " << r.body;
+    }
+    HttpResponse sixth = request(3, request_body(1003, uuid, "1.00"));
+    EXPECT_EQ(sixth.status, 400);
+    EXPECT_EQ(json_field(sixth.body, "error"), "WIZARD_EXPIRED");
+    // Even the last code sent is dead with its wizard.
+    std::string last = json_field(code_line(uuid, 4), "code");
+    EXPECT_EQ(json_field(confirm(3, uuid, last).body, "error"), "WIZARD_EXPIRED");
+}
+
+TEST_F(WizardTest, TenWrongCodesWithinAnHourLockTheCustomer) {
+    for (int round = 0; round < 2; ++round) {
+        std::string uuid = new_wizard(8);
+        ASSERT_EQ(request(8, request_body(1008, uuid, "1.00")).status, 200);
+        std::string code = json_field(code_line(uuid), "code");
+        std::string wrong = code == "424242" ? "242424" : "424242";
+        for (int i = 0; i < 5; ++i)
+            ASSERT_EQ(json_field(confirm(8, uuid, wrong).body, "error"), "INVALID_CODE");
+    }
+    std::string uuid = new_wizard(8);
+    ASSERT_EQ(request(8, request_body(1008, uuid, "1.00")).status, 200);
+    HttpResponse locked = confirm(8, uuid, json_field(code_line(uuid), "code"));
+    EXPECT_EQ(locked.status, 429) << locked.body;
+    EXPECT_EQ(json_field(locked.body, "error"), "TOO_MANY_REQUESTS");
+    // Other customers are not affected.
+    std::string other = new_wizard(3);
+    ASSERT_EQ(request(3, request_body(1003, other, "1.00")).status, 200);
+    EXPECT_EQ(confirm(3, other, json_field(code_line(other), "code")).status, 200);
 }
 
 TEST_F(WizardTest, SmsCodeGoesToThePhone) {
