@@ -112,18 +112,25 @@ std::map<std::string, std::string, std::less<>> provider_settings(
     return settings;
 }
 
+const providers::PaymentModule* provider_module(const ledger::Catalog& catalog,
+                                                std::string_view code,
+                                                const ledger::ProviderRecord** provider) {
+    auto found = catalog.providers.find(code);
+    if (found == catalog.providers.end()) return nullptr;
+    *provider = &found->second;
+    return providers::find_payment_module(found->second.module);
+}
+
 Status request_payout(LedgerContext& context, const TransactionRecord& t,
                       providers::PayoutCreation& out) {
-    auto provider = context.catalog.providers.find(t.provider);
+    const ledger::ProviderRecord* provider = nullptr;
     const providers::PaymentModule* module =
-            provider == context.catalog.providers.end()
-                    ? nullptr
-                    : providers::find_payment_module(provider->second.module);
+            provider_module(context.catalog, t.provider, &provider);
     if (module == nullptr) {
         return Status(StatusCode::ret_err_noservice, "provider_module_not_loaded");
     }
     std::map<std::string, std::string, std::less<>> settings =
-            provider_settings(provider->second.settings_json);
+            provider_settings(provider->settings_json);
     std::optional<ledger::Currency> currency = ledger::find_currency(t.currency);
     char amount_text[ledger::amount_text_bytes_max];
     std::size_t amount_length =

@@ -42,6 +42,12 @@ Result<ledger::EligibleMethod> choose_method(LedgerContext& context,
                                              const ledger::TransactionRecord& request,
                                              ledger::MethodType type);
 
+/// The module of provider `code` in the catalog (with its config in `provider`), or nullptr
+/// when the provider or its module is gone.
+const providers::PaymentModule* provider_module(const ledger::Catalog& catalog,
+                                                std::string_view code,
+                                                const ledger::ProviderRecord** provider);
+
 /// A provider config's settings as its module reads them: string values as they are, integers
 /// in decimal, anything else left out.
 std::map<std::string, std::string, std::less<>> provider_settings(const std::string& settings_json);

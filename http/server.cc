@@ -71,12 +71,7 @@ void ShardRuntime::setup(int listen_fd) {
     // Startup jobs only read the ledger and schedule work: no batch, no commit.
     for (StartupJobFactory factory : server_.startup_jobs()) {
         OwnedJob job = factory();
-        LedgerContext context{*ledger_,
-                              server_.global(),
-                              catalog(),
-                              RealClock::instance().unix_seconds(),
-                              server_.config().public_url,
-                              this};
+        LedgerContext context = ledger_context();
         job->apply(context);
         CASHIERD_ASSERT(!ledger_->batch_open());
     }
@@ -160,6 +155,15 @@ void ShardRuntime::refuse_one() {
 void ShardRuntime::on_connection_closed(std::uint32_t slot) {
     connections_.release(slot);
     check_drained();
+}
+
+LedgerContext ShardRuntime::ledger_context() {
+    return LedgerContext{*ledger_,
+                         server_.global(),
+                         catalog(),
+                         RealClock::instance().unix_seconds(),
+                         server_.config().public_url,
+                         this};
 }
 
 void ShardRuntime::schedule(std::int64_t due_unix, OwnedJob job) {
@@ -260,12 +264,7 @@ void ShardRuntime::apply_job(ShardMessage& message) {
     CASHIERD_ASSERT(message.job != nullptr);
     Status status = ledger_->begin_batch();
     if (status.ok()) {
-        LedgerContext context{*ledger_,
-                              server_.global(),
-                              catalog(),
-                              RealClock::instance().unix_seconds(),
-                              server_.config().public_url,
-                              this};
+        LedgerContext context = ledger_context();
         message.job->apply(context);
     } else {
         message.job->set_commit_status(status);

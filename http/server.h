@@ -37,6 +37,7 @@ class Connection;
 class Exchange;
 struct InitialData;
 class LedgerJob;
+struct LedgerContext;
 class OutboxDispatcher;
 class Server;
 class ShardRuntime;
@@ -230,6 +231,8 @@ private:
     /// Applies, as internal jobs, the scheduled jobs that are due.
     void run_due_jobs();
     void apply_internal(OwnedJob job);
+    /// What a job sees of this shard, as of now.
+    LedgerContext ledger_context();
 
     void setup(int listen_fd);
     void refresh_date();

@@ -213,4 +213,17 @@ bool authorize_login(Exchange& exchange, ledger::CustomerId customer, ledger::Lo
     return true;
 }
 
+void respond_transaction(Exchange& exchange, Status status, const ledger::TransactionRecord& t) {
+    if (!status.ok()) {
+        exchange.respond_error(status);
+        return;
+    }
+    std::string& body = exchange.body_scratch();
+    JsonWriter json(body);
+    json.begin_object().key("transaction");
+    write_transaction(json, t);
+    json.end_object();
+    exchange.respond_json(200, body);
+}
+
 }  // namespace cashierd::http

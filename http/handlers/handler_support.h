@@ -39,6 +39,9 @@ void write_amount(JsonWriter& json, std::string_view key, std::int64_t amount,
 /// Writes a transaction as the Cashier API shows it (seed 003's fields).
 void write_transaction(JsonWriter& json, const ledger::TransactionRecord& t);
 
+/// Answers `status` when it is an error, else `200 {"transaction": t}`.
+void respond_transaction(Exchange& exchange, Status status, const ledger::TransactionRecord& t);
+
 /// `type=deposit|withdrawal|0|1`.
 std::optional<ledger::TxType> parse_tx_type(std::string_view text);
 

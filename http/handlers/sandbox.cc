@@ -57,11 +57,9 @@ bool is_sandbox_payment(const ledger::TransactionRecord& t) {
 // as POST /cashier/webhook/{provider} would.
 Status deliver_sandbox_event(LedgerContext& context, const ledger::TransactionRecord& t,
                              std::string_view status, ledger::ProviderEventResult& out) {
-    auto provider = context.catalog.providers.find(t.provider);
+    const ledger::ProviderRecord* provider = nullptr;
     const providers::PaymentModule* module =
-            provider == context.catalog.providers.end()
-                    ? nullptr
-                    : providers::find_payment_module(provider->second.module);
+            provider_module(context.catalog, t.provider, &provider);
     if (module == nullptr) {
         return Status(StatusCode::ret_err_noservice, "provider_module_not_loaded");
     }
@@ -76,14 +74,13 @@ Status deliver_sandbox_event(LedgerContext& context, const ledger::TransactionRe
     write_amount(json, "amount", t.amount, t.currency);
     json.field("currency", t.currency);
     json.end_object();
-    std::string signature =
-            providers::sign_webhook(provider->second.webhook_secret, context.now, body);
+    std::string signature = providers::sign_webhook(provider->webhook_secret, context.now, body);
     // cashierd's side: exactly what POST /cashier/webhook/{provider} does with it.
     providers::WebhookHeader header{"X-Cashier-Signature", signature};
     providers::WebhookInput input;
     input.headers = std::span(&header, 1);
     input.body = body;
-    input.secret = provider->second.webhook_secret;
+    input.secret = provider->webhook_secret;
     input.now = context.now;
     providers::WebhookEvent event;
     Status verified = module->verify_webhook(input, event);

@@ -298,16 +298,7 @@ public:
     }
 
     void respond(Exchange& exchange) override {
-        if (!status_.ok()) {
-            exchange.respond_error(status_);
-            return;
-        }
-        std::string& body = exchange.body_scratch();
-        JsonWriter json(body);
-        json.begin_object().key("transaction");
-        write_transaction(json, transaction_);
-        json.end_object();
-        exchange.respond_json(200, body);
+        respond_transaction(exchange, status_, transaction_);
     }
 
 private:
