@@ -269,17 +269,14 @@ public:
     }
 
     void respond(Exchange& exchange) override {
-        if (!status_.ok()) {
-            exchange.respond_error(status_);
+        if (!status_.ok() || answer_ == Answer::preview) {
+            respond_transaction(exchange, status_, request);
             return;
         }
         std::string& body = exchange.body_scratch();
         JsonWriter json(body);
         switch (answer_) {
             case Answer::preview:
-                json.begin_object().key("transaction");
-                write_transaction(json, request);
-                json.end_object();
                 break;
             case Answer::created:
                 write_final(json, uuid, request);
