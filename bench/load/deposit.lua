@@ -1,4 +1,5 @@
--- wrk script for bench/load/deposit.sh: POST /cashier/deposit, a 295-byte JSON body, rotating
+-- wrk script for bench/load/deposit.sh: POST /cashier/deposit, a 295-byte JSON body (or, with
+-- KIND=withdrawal, POST /cashier/withdrawal), rotating
 -- over the customers of $DEPOSIT_TOKENS (lines "login token"), each request with its own
 -- UUID-shaped idempotency key built from the run's nonce ($RUN_NONCE), the thread id and a
 -- per-thread counter, so no key repeats within a run or across the legs of one run.
@@ -18,6 +19,15 @@ local body_format = '{"login":%s,"provider":"sandbox","method":"card","amount":1
   '"currency":"USD","idempotency_key":"%08x-%04x-4%03x-%04x-%012d",' ..
   '"success_url":"https://broker.example.com/cashier/return",' ..
   '"comment":"load test","metadata_json":"{\\"campaign\\":\\"spring-2026\\",\\"platform\\":\\"mt5\\"}"}'
+-- KIND=withdrawal: POST /cashier/withdrawal of 1.00 instead (a 231-byte body), each a hold
+-- checked against the account's available balance.
+local target = "/cashier/deposit"
+if os.getenv("KIND") == "withdrawal" then
+  target = "/cashier/withdrawal"
+  body_format = '{"login":%s,"provider":"sandbox","method":"card_payout","amount":1.00,' ..
+    '"currency":"USD","idempotency_key":"%08x-%04x-4%03x-%04x-%012d",' ..
+    '"details":{"card_last4":"4242","holder":"Load Test"},"comment":"load test"}'
+end
 
 function init(args)
   local path = os.getenv("DEPOSIT_TOKENS")
@@ -45,7 +55,7 @@ function request()
   local c = customers[(customers.start + counter) % #customers + 1]
   local body = string.format(body_format, c.login,
     math.random(0, 2147483647), tid % 65536, math.random(0, 4095), nonce, counter)
-  return wrk.format("POST", "/cashier/deposit", c.headers, body)
+  return wrk.format("POST", target, c.headers, body)
 end
 
 function done(summary, latency, requests)

@@ -17,6 +17,10 @@
 #
 #   bench/load/deposit.sh         LEGS=3 DURATION=10 CONNECTIONS=64 CUSTOMERS=64 SHARDS_LIST="1 2"
 #
+# WITHDRAWALS=1 (default) follows with a withdrawal leg of the same length (bench/load/deposit.lua
+# with KIND=withdrawal: POST /cashier/withdrawal of 1.00, each a durable hold checked against
+# the available balance of an account funded with 10^9 at start): withdrawals/s, p99 and CPU
+# beside the deposit leg before it; its 200s count in the stored-rows check.
 # OUTBOX=0 runs without delivering the notification outbox (records are still written): the A/B
 # of the notifier's cost. PIN=1 (default) runs a 1-shard server on CPU0 and wrk on CPU1; 2 shards are not pinned (on a
 # 2-core machine they share both cores with wrk). BUILD_DIR (default build/release) is built
@@ -35,6 +39,7 @@ CUSTOMERS=${CUSTOMERS:-64}
 SHARDS_LIST=${SHARDS_LIST:-"1 2"}
 WEBHOOKS=${WEBHOOKS:-1}
 WEBHOOK_DURATION=${WEBHOOK_DURATION:-$(((DURATION + 1) / 2))}
+WITHDRAWALS=${WITHDRAWALS:-1}
 PIN=${PIN:-1}
 PERF=${PERF:-0}
 PORT=${PORT:-38483}
@@ -102,10 +107,14 @@ config = {
                    "webhook_secret": "bench-sandbox-webhook-secret-0123456789",
                    "methods": [{"method": "card", "method_id": 1, "type": "deposit",
                                 "currencies": ["USD"], "min_amount": 1,
+                                "max_amount": 1000000},
+                               {"method": "card_payout", "method_id": 2, "type": "withdrawal",
+                                "currencies": ["USD"], "min_amount": 1,
                                 "max_amount": 1000000}]}],
     "customers": [{"id": i, "brand": "bench", "country": "GB"} for i in range(1, customers + 1)],
-    "accounts": [{"login": 3000000 + i, "customer_id": i, "group": "usd"}
-                 for i in range(1, customers + 1)],
+    # Funded so that withdrawal legs never run out of available balance.
+    "accounts": [{"login": 3000000 + i, "customer_id": i, "group": "usd",
+                  "balance": "1000000000.00"} for i in range(1, customers + 1)],
 }
 json.dump(config, open(path, "w"))
 PY
@@ -209,6 +218,21 @@ webhook_leg() { # SHARDS LEG
         "$2" "$rps" "$p50" "$p99" "$cpu" "$count"
 }
 
+withdrawal_leg() { # SHARDS LEG
+    local out rps p50 p99 max sock bad responses before after cpu
+    before=$(cpu_ticks "$cashierd_pid")
+    out=$(KIND=withdrawal RUN_NONCE="wd-$1-$2-$(date +%s%N)" $wrk_pin wrk -t1 -c"$CONNECTIONS" \
+        -d"${DURATION}s" --latency -s "$HERE/deposit.lua" "http://127.0.0.1:$PORT/cashier/withdrawal")
+    after=$(cpu_ticks "$cashierd_pid")
+    read -r _ rps p50 p99 max sock bad responses <<<"$(grep '^RESULT' <<<"$out")"
+    [[ $bad == 0 && $sock == 0 ]] || fail "shards=$1 withdrawal leg $2: $bad non-2xx, $sock socket errors"
+    acknowledged=$((acknowledged + responses))
+    cpu=$(python3 -c "print(f'{($after - $before) / $CLK_TCK * 1e6 / max(1, $responses):.1f}')")
+    printf '%s\t%s\t%.0f\t%s\t%s\t%s\n' "$1" "$2" "$rps" "$p50" "$p99" "$cpu" >>"$SCRATCH/withdrawals.tsv"
+    printf '  leg %s %8.0f withdrawals/s  p50 %6d us  p99 %6d us  server CPU %6.1f us/withdrawal\n' \
+        "$2" "$rps" "$p50" "$p99" "$cpu"
+}
+
 wrk_pin=""
 echo "POST /cashier/deposit durable, wrk -t1 -c$CONNECTIONS, $LEGS x ${DURATION}s legs per shard count" \
     "($SHARDS_LIST), $CUSTOMERS customers, pinned(1 shard)=$PIN"
@@ -285,6 +309,9 @@ PY
         if [[ $WEBHOOKS == 1 ]]; then
             webhook_leg "$shards" "$leg"
         fi
+        if [[ $WITHDRAWALS == 1 ]]; then
+            withdrawal_leg "$shards" "$leg"
+        fi
         commit_ceiling "$shards" "$leg"
         if [[ -n $perf_pid ]]; then
             perf report -i "$SCRATCH/perf-$shards.data" --no-children --percent-limit 1.5 \
@@ -331,9 +358,9 @@ PY
     rm -rf "$data"
 done
 
-touch "$SCRATCH/webhooks.tsv"
+touch "$SCRATCH/webhooks.tsv" "$SCRATCH/withdrawals.tsv"
 python3 - "$SCRATCH/legs.tsv" "$SCRATCH/ceiling.tsv" "$SCRATCH/rows.tsv" "$CONNECTIONS" \
-    "$SCRATCH/webhooks.tsv" <<'PY'
+    "$SCRATCH/webhooks.tsv" "$SCRATCH/withdrawals.tsv" <<'PY'
 import statistics, sys
 med = statistics.median
 legs = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
@@ -378,4 +405,19 @@ if hooks:
     print()
     print("credits ÷ deposits: median over legs of the webhook leg's credits/s ÷ the deposit leg just before it.")
     print("Target: credits/s ≥ deposits/s (ratio ≥ 1.00).")
+holds = [l.rstrip("\n").split("\t") for l in open(sys.argv[6])]
+if holds:
+    print()
+    print("| shards | withdrawals/s (median) | p50 µs | p99 µs | server CPU µs/withdrawal "
+          "| deposits/s (same legs) | withdrawals ÷ deposits |")
+    print("|---|---|---|---|---|---|---|")
+    for shards in dict.fromkeys(h[0] for h in holds):
+        mine = [h for h in holds if h[0] == shards]
+        deposits = {l[1]: float(l[2]) for l in legs if l[0] == shards}
+        ratio = med([float(h[2]) / deposits[h[1]] for h in mine])
+        print(f"| {shards} | {med([float(h[2]) for h in mine]):,.0f} | {med([float(h[3]) for h in mine]):,.0f} "
+              f"| {med([float(h[4]) for h in mine]):,.0f} | {med([float(h[5]) for h in mine]):.1f} "
+              f"| {med(deposits.values()):,.0f} | {ratio:.2f} |")
+    print()
+    print("withdrawals ÷ deposits: median over legs of the withdrawal leg's withdrawals/s ÷ the deposit leg of that leg.")
 PY
