@@ -330,18 +330,12 @@ bool parse_initial_data(std::string_view json, InitialData& out, std::string& er
                                         error)) {
                  return false;
              }
-             static constexpr std::string_view names[] = {"none", "email", "sms", "google"};
-             bool known = false;
-             for (std::size_t i = 0; i < 4; ++i) {
-                 if (two_factor == names[i]) {
-                     customer.two_factor = static_cast<ledger::TwoFactor>(i);
-                     known = true;
-                 }
-             }
-             if (!known) {
+             std::optional<ledger::TwoFactor> method = ledger::parse_two_factor(two_factor);
+             if (!method) {
                  error = f.path() + ".two_factor: must be none, email, sms or google";
                  return false;
              }
+             customer.two_factor = *method;
              customers.insert(customer.id);
              out.customers.push_back(std::move(customer));
              return true;

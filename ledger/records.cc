@@ -55,6 +55,28 @@ std::string_view history_type_name(HistoryType type) {
     return "UNKNOWN";
 }
 
+std::string_view two_factor_name(TwoFactor method) {
+    switch (method) {
+        case TwoFactor::none:
+            return "none";
+        case TwoFactor::email:
+            return "email";
+        case TwoFactor::sms:
+            return "sms";
+        case TwoFactor::google:
+            return "google";
+    }
+    return "none";
+}
+
+std::optional<TwoFactor> parse_two_factor(std::string_view name) {
+    for (TwoFactor method :
+         {TwoFactor::none, TwoFactor::email, TwoFactor::sms, TwoFactor::google}) {
+        if (name == two_factor_name(method)) return method;
+    }
+    return std::nullopt;
+}
+
 std::string_view outbox_type_name(OutboxType type) {
     switch (type) {
         case OutboxType::transaction_status:

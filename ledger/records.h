@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,12 @@ using TransactionId = std::uint64_t;
 using HistoryId = std::uint64_t;
 
 enum class TwoFactor : std::uint8_t { none, email, sms, google };
+
+/// "none", "email", "sms" or "google".
+std::string_view two_factor_name(TwoFactor method);
+
+/// The method of a name two_factor_name() gives, or nothing.
+std::optional<TwoFactor> parse_two_factor(std::string_view name);
 
 enum class TxType : std::uint8_t { deposit = 0, withdrawal = 1 };
 

@@ -47,26 +47,10 @@ void respond_group(Exchange& exchange, const GroupRecord& group) {
     exchange.respond_json(200, body);
 }
 
-std::string_view two_factor_name(ledger::TwoFactor value) {
-    switch (value) {
-        case ledger::TwoFactor::none:
-            return "none";
-        case ledger::TwoFactor::email:
-            return "email";
-        case ledger::TwoFactor::sms:
-            return "sms";
-        case ledger::TwoFactor::google:
-            return "google";
-    }
-    return "none";
-}
-
+// Absent (empty) means none.
 std::optional<ledger::TwoFactor> two_factor_from(std::string_view name) {
-    if (name.empty() || name == "none") return ledger::TwoFactor::none;
-    if (name == "email") return ledger::TwoFactor::email;
-    if (name == "sms") return ledger::TwoFactor::sms;
-    if (name == "google") return ledger::TwoFactor::google;
-    return std::nullopt;
+    if (name.empty()) return ledger::TwoFactor::none;
+    return ledger::parse_two_factor(name);
 }
 
 void write_customer(JsonWriter& json, const CustomerRecord& customer) {
@@ -77,7 +61,7 @@ void write_customer(JsonWriter& json, const CustomerRecord& customer) {
     json.field("phone", customer.phone);
     json.field("deposit_allowed", customer.deposit_allowed);
     json.field("withdrawal_allowed", customer.withdrawal_allowed);
-    json.field("two_factor", two_factor_name(customer.two_factor));
+    json.field("two_factor", ledger::two_factor_name(customer.two_factor));
     // The TOTP secret is write-only.
     json.field("totp_secret_set", !customer.totp_secret.empty());
     json.key("overrides").begin_array();

@@ -104,20 +104,6 @@ std::string iso_time(std::int64_t unix_seconds) {
     return std::string(text, length);
 }
 
-std::string_view two_factor_name(TwoFactor method) {
-    switch (method) {
-        case TwoFactor::email:
-            return "email";
-        case TwoFactor::sms:
-            return "sms";
-        case TwoFactor::google:
-            return "google";
-        case TwoFactor::none:
-            break;
-    }
-    return "none";
-}
-
 // Seed 001's final wizard object, plus the transaction (SPEC "Shapes the seeds leave open").
 void write_final(JsonWriter& json, std::string_view uuid, const TransactionRecord& t) {
     json.begin_object();
@@ -292,7 +278,7 @@ public:
                 json.field("email", email_);
                 if (method_ == TwoFactor::sms) json.field("phone", phone_);
                 json.field("name", name_);
-                json.field("method", two_factor_name(method_));
+                json.field("method", ledger::two_factor_name(method_));
                 json.end_object();
                 json.end_object();
                 break;
@@ -354,7 +340,7 @@ private:
             notice.created_time = context.now;
             JsonWriter payload(notice.payload_json);
             payload.begin_object();
-            payload.field("method", two_factor_name(customer.two_factor));
+            payload.field("method", ledger::two_factor_name(customer.two_factor));
             payload.field("recipient", recipient);
             payload.field("template", code_template);
             payload.field("code", code);
