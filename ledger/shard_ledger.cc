@@ -702,7 +702,8 @@ Result<HistoryId> ShardLedger::move_balance(AccountRecord& account, HistoryType 
     return history_id;
 }
 
-Result<TransitionResult> ShardLedger::transition(const TransitionCommand& command) {
+Result<TransitionResult> ShardLedger::transition(const TransitionCommand& command,
+                                                 std::string_view provider_payment_id) {
     CASHIERD_ASSERT(batch_.active());
     TransitionResult result;
     Result<std::string_view> stored = batch_.get(transactions_, key_u64(command.id));
@@ -719,20 +720,13 @@ Result<TransitionResult> ShardLedger::transition(const TransitionCommand& comman
     if (!moved.ok()) return moved.status();
     result.outcome = moved.value();
     if (result.outcome == TransitionOutcome::applied) {
+        if (!provider_payment_id.empty()) {
+            result.transaction.provider_payment_id = provider_payment_id;
+        }
         Status status = store_status(result.transaction, previous);
         if (!status.ok()) return status;
     }
     return result;
-}
-
-Status ShardLedger::set_provider_payment_id(TransactionId id,
-                                            std::string_view provider_payment_id) {
-    CASHIERD_ASSERT(batch_.active());
-    Result<std::string_view> stored = batch_.get(transactions_, key_u64(id));
-    if (!stored.ok()) return stored.status();
-    TransactionRecord t = TransactionRecord::decode(stored.value());
-    t.provider_payment_id = provider_payment_id;
-    return put_transaction_record(t, 0);
 }
 
 Status ShardLedger::store_status(const TransactionRecord& t, TxStatus previous) {

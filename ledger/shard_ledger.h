@@ -203,11 +203,10 @@ public:
 
     /// Moves a transaction along the lifecycle inside the open batch: the status, its balance
     /// effect with one history record, the status index and one outbox event, all or nothing.
-    Result<TransitionResult> transition(const TransitionCommand& command);
-
-    /// Records the provider's id for a transaction's payment or payout inside the open batch
-    /// (an approval's payout request). NOT_FOUND when there is no such transaction.
-    Status set_provider_payment_id(TransactionId id, std::string_view provider_payment_id);
+    /// A non-empty `provider_payment_id` is recorded with the change (the payout an approval
+    /// asked the provider for).
+    Result<TransitionResult> transition(const TransitionCommand& command,
+                                        std::string_view provider_payment_id = {});
 
     /// Applies a provider's webhook event exactly once: the event id is remembered durably in
     /// the same batch, so a replay (or 50 distinct events racing) moves money once.

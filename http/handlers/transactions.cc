@@ -277,7 +277,8 @@ public:
         std::string_view reason = action == Action::fail_payout ? "payout_failed" : "";
         ledger::TransitionCommand command{id,         edge->to, actor, comment, std::string(reason),
                                           context.now};
-        Result<ledger::TransitionResult> moved = context.ledger.transition(command);
+        Result<ledger::TransitionResult> moved =
+                context.ledger.transition(command, creation.provider_payment_id);
         if (!moved.ok()) {
             status_ = moved.status();
             return;
@@ -285,7 +286,7 @@ public:
         switch (moved->outcome) {
             case ledger::TransitionOutcome::applied:
                 transaction_ = std::move(moved->transaction);
-                if (payout) status_ = start_payout(context, creation);
+                if (payout) schedule_payout(context, creation);
                 return;
             case ledger::TransitionOutcome::account_unavailable:
                 status_ = Status(StatusCode::account_not_available, "account_disabled", "login");
@@ -302,16 +303,12 @@ public:
     }
 
 private:
-    Status start_payout(LedgerContext& context, const providers::PayoutCreation& creation) {
-        Status status = context.ledger.set_provider_payment_id(transaction_.id,
-                                                               creation.provider_payment_id);
-        if (!status.ok()) return status;
-        transaction_.provider_payment_id = creation.provider_payment_id;
+    // A module that reports the payout by itself (the sandbox's automatic delay) is asked to.
+    void schedule_payout(LedgerContext& context, const providers::PayoutCreation& creation) {
         if (creation.auto_complete_seconds >= 0 && context.scheduler != nullptr) {
             context.scheduler->schedule(context.now + creation.auto_complete_seconds,
                                         make_sandbox_payout_job(transaction_.id));
         }
-        return Status();
     }
 
     Status status_;
