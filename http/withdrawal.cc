@@ -38,18 +38,17 @@ Status place_withdrawal(LedgerContext& context, TransactionRecord& t, bool previ
     t.converted_amount = t.amount;
     t.conversion_rate = "1.0";
     t.created_time = t.updated_time = context.now;
-    // The bonus is never available; holds of open withdrawals are not either.
-    if (t.converted_amount > account.available()) {
-        return Status(StatusCode::insufficient_funds, "", "amount");
-    }
     if (preview) {
+        // The bonus is never available; holds of open withdrawals are not either.
+        if (t.converted_amount > account.available()) {
+            return Status(StatusCode::insufficient_funds, "", "amount");
+        }
         t.id = 0;
         t.status = TxStatus::created;
         return Status();
     }
     t.id = context.ledger.next_transaction_id();
-    // The check above is advisory (the answer names the field); this one is the guard: the
-    // ledger checks the available balance again and places the hold in the same step.
+    // The ledger checks the available balance and places the hold in one step.
     Result<ledger::Outcome> created = context.ledger.create_withdrawal(t);
     if (!created.ok()) return created.status();
     switch (created.value()) {

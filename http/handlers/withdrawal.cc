@@ -125,12 +125,8 @@ public:
         command.comment = "cancelled by the customer";
         command.reason = "cancelled_by_customer";
         command.now = context.now;
-        // Only a withdrawal still in review can be taken back: once approved, the money left.
-        if (found->status != TxStatus::manual_review) {
-            status_ = Status(StatusCode::transition_not_allowed,
-                             ledger::tx_status_name(found->status), "status");
-            return;
-        }
+        // Only a withdrawal still in review can be taken back (the lifecycle's one edge to
+        // cancelled): once approved, the money left.
         Result<ledger::TransitionResult> moved = context.ledger.transition(command);
         if (!moved.ok()) {
             status_ = moved.status();
