@@ -388,36 +388,30 @@ for shards in dict.fromkeys(l[0] for l in legs):
 print()
 print("ratios: median over legs of deposits/s ÷ the mean of the raw ceilings measured just before")
 print(f"and after that leg. Targets (c{sys.argv[4]}): deposits/s ≥ 0.50 × raw group commit, p99 < 5,000 µs")
-hooks = [l.rstrip("\n").split("\t") for l in open(sys.argv[5])]
-if hooks:
+# A leg kind run beside the deposit legs (webhook credits, withdrawals), per shard count, against
+# the deposit leg of the same number: columns shards, leg, per-second, p50, p99, ..., and the
+# server CPU per request at `cpu_col`.
+def beside_deposits(path, noun, cpu_col, reading):
+    rows = [l.rstrip("\n").split("\t") for l in open(path)]
+    if not rows:
+        return
     print()
-    print("| shards | credits/s (median) | p50 µs | p99 µs | server CPU µs/credit | deposits/s (same legs) "
-          "| CPU µs/deposit (same legs) | credits ÷ deposits |")
+    print(f"| shards | {noun}s/s (median) | p50 µs | p99 µs | server CPU µs/{noun} | deposits/s (same legs) "
+          f"| CPU µs/deposit (same legs) | {noun}s ÷ deposits |")
     print("|---|---|---|---|---|---|---|---|")
-    for shards in dict.fromkeys(h[0] for h in hooks):
-        mine = [h for h in hooks if h[0] == shards]
+    for shards in dict.fromkeys(r[0] for r in rows):
+        mine = [r for r in rows if r[0] == shards]
         deposits = {l[1]: float(l[2]) for l in legs if l[0] == shards}
-        ratio = med([float(h[2]) / deposits[h[1]] for h in mine])
+        ratio = med([float(r[2]) / deposits[r[1]] for r in mine])
         cpu_deposit = med([float(l[6]) for l in legs if l[0] == shards])
-        print(f"| {shards} | {med([float(h[2]) for h in mine]):,.0f} | {med([float(h[3]) for h in mine]):,.0f} "
-              f"| {med([float(h[4]) for h in mine]):,.0f} | {med([float(h[6]) for h in mine]):.1f} "
+        print(f"| {shards} | {med([float(r[2]) for r in mine]):,.0f} | {med([float(r[3]) for r in mine]):,.0f} "
+              f"| {med([float(r[4]) for r in mine]):,.0f} | {med([float(r[cpu_col]) for r in mine]):.1f} "
               f"| {med(deposits.values()):,.0f} | {cpu_deposit:.1f} | {ratio:.2f} |")
     print()
-    print("credits ÷ deposits: median over legs of the webhook leg's credits/s ÷ the deposit leg just before it.")
-    print("Target: credits/s ≥ deposits/s (ratio ≥ 1.00).")
-holds = [l.rstrip("\n").split("\t") for l in open(sys.argv[6])]
-if holds:
-    print()
-    print("| shards | withdrawals/s (median) | p50 µs | p99 µs | server CPU µs/withdrawal "
-          "| deposits/s (same legs) | withdrawals ÷ deposits |")
-    print("|---|---|---|---|---|---|---|")
-    for shards in dict.fromkeys(h[0] for h in holds):
-        mine = [h for h in holds if h[0] == shards]
-        deposits = {l[1]: float(l[2]) for l in legs if l[0] == shards}
-        ratio = med([float(h[2]) / deposits[h[1]] for h in mine])
-        print(f"| {shards} | {med([float(h[2]) for h in mine]):,.0f} | {med([float(h[3]) for h in mine]):,.0f} "
-              f"| {med([float(h[4]) for h in mine]):,.0f} | {med([float(h[5]) for h in mine]):.1f} "
-              f"| {med(deposits.values()):,.0f} | {ratio:.2f} |")
-    print()
-    print("withdrawals ÷ deposits: median over legs of the withdrawal leg's withdrawals/s ÷ the deposit leg of that leg.")
+    print(reading)
+beside_deposits(sys.argv[5], "credit", 6,
+                "credits ÷ deposits: median over legs of the webhook leg's credits/s ÷ the deposit leg just before it.\n"
+                "Target: credits/s ≥ deposits/s (ratio ≥ 1.00).")
+beside_deposits(sys.argv[6], "withdrawal", 5,
+                "withdrawals ÷ deposits: median over legs of the withdrawal leg's withdrawals/s ÷ the deposit leg of that leg.")
 PY
